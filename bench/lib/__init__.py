@@ -1,0 +1,1 @@
+"""Shared helpers for tcptune.linux benchmarks (host-side only; never shipped to targets)."""

@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcptune.linux contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue
+
+
+@pytest.mark.parametrize("release, expected", [
+    ("6.18.44-fc-v657", (6, 18, 44)),
+    ("4.19.0-27-amd64", (4, 19, 0)),
+    ("3.10.0-1160.el7.x86_64", (3, 10, 0)),
+    ("5.15", (5, 15, 0)),
+    ("garbage", (0, 0, 0)),
+])
+def test_parse_kernel_release(release, expected):
+    assert catalogue.parse_kernel_release(release) == expected
+
+
+def test_unknown_key_is_named():
+    with pytest.raises(KeyError, match="net.ipv4.tcp_nonsense"):
+        catalogue.get("net.ipv4.tcp_nonsense")
+
+
+def test_nr_open_is_applied_before_file_max_and_everything_else():
+    names = catalogue.ordered(["net.core.somaxconn", "fs.file-max", "net.ipv4.tcp_mem", "fs.nr_open"])
+    assert names[:2] == ["fs.nr_open", "fs.file-max"]
+
+
+def test_scope_follows_kernel_version():
+    rmem = catalogue.get("net.ipv4.tcp_rmem")
+    assert catalogue.scope_on(rmem, (4, 14, 0)) == catalogue.GLOBAL
+    assert catalogue.scope_on(rmem, (4, 15, 0)) == catalogue.NETNS
+    assert catalogue.scope_on(catalogue.get("net.ipv4.tcp_mem"), (6, 18, 0)) == catalogue.GLOBAL
+    assert catalogue.scope_on(catalogue.get("net.core.somaxconn"), (3, 10, 0)) == catalogue.NETNS
+
+
+def test_absent_reason_order_and_wording():
+    recycle = catalogue.get("net.ipv4.tcp_tw_recycle")
+    assert "removed in Linux 4.12" in catalogue.absent_reason(recycle, (5, 10, 0), True)
+    assert catalogue.absent_reason(recycle, (4, 9, 0), True) is None
+    tcp_mem = catalogue.get("net.ipv4.tcp_mem")
+    assert catalogue.absent_reason(tcp_mem, (6, 18, 0), True) is None
+    assert catalogue.absent_reason(tcp_mem, (6, 18, 0), False).startswith("global key: set it on the host")
+    delay = catalogue.get("net.ipv4.tcp_tw_reuse_delay")
+    assert "appeared in Linux 6.14" in catalogue.absent_reason(delay, (6, 1, 0), True)
+
+
+@pytest.mark.parametrize("name, text, parsed", [
+    ("net.ipv4.tcp_mem", "287901\t383869\t575802\n", [287901, 383869, 575802]),
+    ("net.ipv4.ip_local_port_range", "32768\t60999", [32768, 60999]),
+    ("net.core.somaxconn", "4096\n", 4096),
+    ("net.ipv4.tcp_congestion_control", " cubic \n", "cubic"),
+])
+def test_parse_and_format_round_trip(name, text, parsed):
+    key = catalogue.get(name)
+    assert catalogue.parse_value(key, text) == parsed
+    assert catalogue.parse_value(key, catalogue.format_value(key, parsed)) == parsed
+
+
+def test_tabs_and_spaces_compare_equal_after_parsing():
+    key = catalogue.get("net.ipv4.tcp_rmem")
+    assert catalogue.parse_value(key, "4096\t131072\t33554432") == catalogue.coerce_value(key, "4096 131072 33554432")
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("net.ipv4.tcp_mem", "1 2", "expected three integers"),
+    ("net.core.somaxconn", "many", "expected one integer"),
+    ("net.ipv4.ip_local_port_range", [1, 2, 3], "expected two integers"),
+])
+def test_coerce_rejects_wrong_shapes_naming_the_key(name, value, message):
+    with pytest.raises(ValueError) as error:
+        catalogue.coerce_value(catalogue.get(name), value)
+    assert name in str(error.value) and message in str(error.value)
+
+
+def test_bool_input_becomes_int():
+    assert catalogue.coerce_value(catalogue.get("net.ipv4.tcp_slow_start_after_idle"), False) == 0
+
+
+@pytest.mark.parametrize("name, value, rule", [
+    ("net.ipv4.tcp_mem", [300, 200, 400], "must not decrease"),
+    ("net.ipv4.ip_local_port_range", [1000, 65000], "outside the accepted range 1024..65535"),
+    ("net.ipv4.ip_local_port_range", [40000, 30000], "low must be below high"),
+    ("net.ipv4.tcp_tw_reuse", 3, "outside the accepted range 0..2"),
+    ("net.ipv4.tcp_tw_recycle", 1, "refused, tcp_tw_recycle drops connections from clients behind NAT"),
+    ("net.ipv4.ip_local_reserved_ports", "8080,9000-8999", "low before high"),
+    ("net.ipv4.ip_local_reserved_ports", "8080;9000", "is not a port"),
+])
+def test_validation_names_key_and_rule(name, value, rule):
+    errors = catalogue.validation_errors(catalogue.get(name), value)
+    assert errors and all(error.startswith(name + ":") for error in errors)
+    assert any(rule in error for error in errors)
+
+
+def test_valid_values_pass():
+    assert catalogue.validation_errors(catalogue.get("net.ipv4.tcp_mem"), [287901, 383869, 575802]) == []
+    assert catalogue.validation_errors(catalogue.get("net.ipv4.ip_local_reserved_ports"), "8080,9000-9100") == []
+    assert catalogue.validation_errors(catalogue.get("net.ipv4.tcp_tw_recycle"), 0, (4, 9, 0)) == []
+
+
+def test_tw_recycle_on_new_kernel_names_the_removal():
+    errors = catalogue.validation_errors(catalogue.get("net.ipv4.tcp_tw_recycle"), 0, (4, 12, 0))
+    assert errors == ["net.ipv4.tcp_tw_recycle: removed in Linux 4.12, this host runs 4.12.0"]
+
+
+def test_every_row_is_consistent():
+    for name, key in catalogue.CATALOGUE.items():
+        assert key.name == name
+        assert key.shape in (catalogue.INT, catalogue.PAIR, catalogue.TRIPLE, catalogue.TEXT)
+        assert key.minimum <= key.maximum, name
+        assert key.netns_since is None or isinstance(key.netns_since, tuple)
+        assert catalogue.proc_relpath(name).count("/") == name.count(".")
