@@ -4,7 +4,7 @@
 """Host + workload -> tuning plan. Pure and deterministic: reads nothing, writes nothing.
 
 One small function per rule; each returns its value and its ``explain`` entry.
-Numbers and their sources: /work/shared/reference/kernel-tcp-facts.md (cited as "facts §N")
+Numbers and their sources: docs/kernel-tcp-facts.md (cited as "facts §N")
 and docs/profiles.md.
 """
 
