@@ -239,7 +239,7 @@ def coerce_value(key, value):
         else:
             parts = [int(part) for part in str(value).split()]
     except ValueError:
-        raise ValueError("%s: expected %s of integers, got %r" % (key.name, _shape_words(key), value))
+        raise ValueError("%s: expected %s, got %r" % (key.name, _shape_words(key), value))
     expected = {INT: 1, PAIR: 2, TRIPLE: 3}[key.shape]
     if len(parts) != expected:
         raise ValueError("%s: expected %s, got %d value(s): %r"

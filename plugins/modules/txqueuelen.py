@@ -1,0 +1,179 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcptune.linux contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: txqueuelen
+short_description: Set the transmit queue length of network interfaces and persist it
+version_added: 1.0.0
+author:
+  - tcptune.linux contributors (@tcptune)
+description:
+  - Sets C(/sys/class/net/IFACE/tx_queue_len) for the interfaces named or matched by glob, reads
+    each value back, and rolls back the interfaces already set if one fails.
+  - Persists the value with a udev rule file or a systemd C(.link) file, written atomically.
+    The module owns both paths; after a run only the chosen one exists (V(none) removes both).
+  - Virtual interfaces (no C(device) link in sysfs, such as lo, veth, bridges) are skipped unless
+    O(include_virtual=true).
+  - The first value seen per interface is recorded in O(state_dir); O(state=absent) restores it and
+    removes the persisted files.
+  - txqueuelen only sizes qdiscs that use it (pfifo_fast, pfifo, bfifo); fq_codel and fq ignore it.
+options:
+  interfaces:
+    description: Interface names or shell globs (C(eth*), C(ens[0-9]*)). Ignored with O(state=absent).
+    type: list
+    elements: str
+    default: []
+  value:
+    description: The tx_queue_len in packets, 1 to 2147483647. Required with O(state=present).
+    type: int
+  include_virtual:
+    description: Also change virtual interfaces.
+    type: bool
+    default: false
+  persist:
+    description:
+      - V(udev) writes O(rules_path) with one rule per interface, matching KERNEL and NAME.
+      - V(link) writes O(link_path) for systemd-udevd's link setup (C(TransmitQueueLength=), systemd 248+),
+        matching MAC addresses; it repeats the naming policies of C(99-default.link), which it replaces
+        for the matched devices.
+      - V(auto) picks V(link) when systemd-networkd manages links (C(/run/systemd/netif/links) exists)
+        and V(udev) otherwise.
+      - V(none) sets the live value only and removes both files.
+    type: str
+    choices: [auto, udev, link, none]
+    default: auto
+  state:
+    description: V(present) sets and persists; V(absent) restores recorded values and removes the files.
+    type: str
+    choices: [present, absent]
+    default: present
+  sys_path:
+    description: Root of sysfs. Only tests change it.
+    type: path
+    default: /sys
+  run_path:
+    description: Root of C(/run), used by V(auto). Only tests change it.
+    type: path
+    default: /run
+  rules_path:
+    description: The udev rule file.
+    type: path
+    default: /etc/udev/rules.d/90-tcptune-txqueuelen.rules
+  link_path:
+    description: The systemd .link file.
+    type: path
+    default: /etc/systemd/network/60-tcptune-txqueuelen.link
+  state_dir:
+    description: Directory of the record of previous values and of the lock file.
+    type: path
+    default: /var/lib/tcptune
+notes:
+  - Supports check mode (writes nothing) and diff mode (live values and files, before and after).
+  - The udev file is numbered 90 so that it runs after C(80-net-setup-link.rules) has chosen the
+    predictable interface name.
+"""
+
+EXAMPLES = r"""
+- name: Longer queues on the physical uplinks
+  tcptune.linux.txqueuelen:
+    interfaces: ["eth*", "ens*"]
+    value: 10000
+
+- name: Back to what it was
+  tcptune.linux.txqueuelen:
+    state: absent
+"""
+
+RETURN = r"""
+interfaces:
+  description: Interfaces selected (with O(state=absent), the interfaces recorded).
+  returned: always
+  type: list
+  elements: str
+  sample: [eth0]
+changed_interfaces:
+  description: Interfaces whose live value changed (or would change).
+  returned: always
+  type: list
+  elements: str
+previous:
+  description: Live value before this run of every changed interface.
+  returned: always
+  type: dict
+  sample: {eth0: 1000}
+skipped_interfaces:
+  description: Matched interfaces left alone, with the reason.
+  returned: always
+  type: dict
+  sample: {veth0: "virtual interface (set include_virtual to change it)"}
+unmatched:
+  description: Patterns that matched no interface.
+  returned: always
+  type: list
+  elements: str
+persist:
+  description: The persistence method used (V(auto) resolved).
+  returned: always
+  type: str
+  sample: udev
+persisted_path:
+  description: The file now holding the value, or null.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tcptune.linux.plugins.module_utils import txqueue
+from ansible_collections.tcptune.linux.plugins.module_utils.apply import ApplyError
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            interfaces=dict(type="list", elements="str", default=[]),
+            value=dict(type="int"),
+            include_virtual=dict(type="bool", default=False),
+            persist=dict(type="str", choices=["auto", "udev", "link", "none"], default="auto"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            sys_path=dict(type="path", default="/sys"),
+            run_path=dict(type="path", default="/run"),
+            rules_path=dict(type="path", default=txqueue.DEFAULT_RULES_PATH),
+            link_path=dict(type="path", default=txqueue.DEFAULT_LINK_PATH),
+            state_dir=dict(type="path", default="/var/lib/tcptune"),
+        ),
+        required_if=[("state", "present", ["value"])],
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        if params["state"] == "present":
+            result = txqueue.apply_txqueuelen(
+                params["interfaces"], params["value"], include_virtual=params["include_virtual"],
+                persist=params["persist"], sys_path=params["sys_path"], rules_path=params["rules_path"],
+                link_path=params["link_path"], run_path=params["run_path"],
+                state_dir=params["state_dir"], check_mode=module.check_mode)
+        else:
+            result = txqueue.revert_txqueuelen(
+                sys_path=params["sys_path"], rules_path=params["rules_path"],
+                link_path=params["link_path"], state_dir=params["state_dir"],
+                check_mode=module.check_mode)
+    except ApplyError as exc:
+        module.fail_json(msg=str(exc), **exc.result)
+    diff = result.pop("diff")
+    for pattern in result["unmatched"]:
+        module.warn("txqueuelen: %s matches no interface" % pattern)
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcptune.linux contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run a collection module as Ansible would (a process with ANSIBLE_MODULE_ARGS); return its JSON."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+
+import ansible_collections
+
+
+def run_module(name, args, tmpdir, check=False, diff=False, env=None):
+    payload = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+    args_file = tmpdir.join("module-args.json")
+    args_file.write(json.dumps({"ANSIBLE_MODULE_ARGS": payload}))
+    environ = dict(os.environ, **(env or {}))
+    environ["PYTHONPATH"] = os.pathsep.join(
+        [os.path.dirname(path) for path in ansible_collections.__path__] + [environ.get("PYTHONPATH", "")])
+    proc = subprocess.run([sys.executable, "-m", "ansible_collections.tcptune.linux.plugins.modules." + name,
+                           str(args_file)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, env=environ,
+                          timeout=120)
+    args_file.remove()
+    try:
+        return json.loads(proc.stdout.decode("utf-8"))
+    except ValueError:
+        raise AssertionError("module printed no JSON: %s %s" % (proc.stdout, proc.stderr))

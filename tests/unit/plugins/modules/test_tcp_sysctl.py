@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcptune.linux contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The tcp_sysctl module end to end on a temporary /proc tree."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from module_runner import run_module
+
+
+def make_args(tmpdir):
+    sys_dir = tmpdir.join("proc/sys")
+    sys_dir.join("kernel/osrelease").write("6.1.0-test\n", ensure=True)
+    sys_dir.join("net/core/somaxconn").write("4096\n", ensure=True)
+    sys_dir.join("net/ipv4/tcp_mem").write("1\t2\t3\n", ensure=True)
+    sys_dir.join("net/ipv4/tcp_fin_timeout").write("60\n")
+    tmpdir.join("etc/sysctl.d/99-late.conf").write("net.core.somaxconn = 1024\n", ensure=True)
+    return {"proc_path": str(tmpdir.join("proc")), "path": str(tmpdir.join("etc/sysctl.d/60-tcptune.conf")),
+            "state_dir": str(tmpdir.join("state")), "sysctl_dirs": [str(tmpdir.join("etc/sysctl.d"))],
+            "settings": {"net.core.somaxconn": 65535, "net.ipv4.tcp_fin_timeout": "30"}}
+
+
+def test_apply_reports_keys_conflicts_and_diff(tmpdir):
+    args = make_args(tmpdir)
+    result = run_module("tcp_sysctl", args, tmpdir, diff=True)
+    assert result["changed"] is True, result
+    assert result["changed_keys"] == ["net.core.somaxconn", "net.ipv4.tcp_fin_timeout"]
+    assert result["previous"] == {"net.core.somaxconn": 4096, "net.ipv4.tcp_fin_timeout": 60}
+    assert result["overridden_by"]["net.core.somaxconn"][0]["value"] == "1024"
+    assert "99-late.conf sets 1024" in json.dumps(result["warnings"])  # str or WarningSummary
+    assert result["diff"][0]["after"] == "net.core.somaxconn = 65535\nnet.ipv4.tcp_fin_timeout = 30\n"
+    assert "skipped" not in result and result["skipped_keys"] == {}
+    assert tmpdir.join("proc/sys/net/core/somaxconn").read() == "65535\n"
+    second = run_module("tcp_sysctl", args, tmpdir)
+    assert second["changed"] is False and "diff" not in second
+
+
+def test_check_mode_and_absent(tmpdir):
+    args = make_args(tmpdir)
+    predicted = run_module("tcp_sysctl", args, tmpdir, check=True)
+    assert predicted["changed"] is True and not tmpdir.join("state").check()
+    assert tmpdir.join("proc/sys/net/core/somaxconn").read() == "4096\n"
+    run_module("tcp_sysctl", args, tmpdir)
+    reverted = run_module("tcp_sysctl", dict(args, state="absent"), tmpdir)
+    assert reverted["changed"] is True
+    assert tmpdir.join("proc/sys/net/core/somaxconn").read() == "4096\n"
+    assert not tmpdir.join("etc/sysctl.d/60-tcptune.conf").check()
+
+
+def test_validation_failure_names_every_key(tmpdir):
+    args = make_args(tmpdir)
+    args["settings"] = {"net.core.somaxconn": 1, "net.ipv4.tcp_tw_recycle": 1, "bogus.key": 3}
+    result = run_module("tcp_sysctl", args, tmpdir)
+    assert result["failed"] is True
+    assert len(result["errors"]) == 4
+    for name in ("net.core.somaxconn", "net.ipv4.tcp_tw_recycle", "bogus.key"):
+        assert name in result["msg"]
+    assert tmpdir.join("proc/sys/net/core/somaxconn").read() == "4096\n"

@@ -1,0 +1,37 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcptune.linux contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The txqueuelen module end to end on a temporary /sys tree."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from module_runner import run_module
+
+
+def test_set_persist_and_absent(tmpdir):
+    tmpdir.join("sys/class/net/eth0/tx_queue_len").write("1000\n", ensure=True)
+    tmpdir.join("sys/class/net/eth0/device").ensure(dir=True)
+    tmpdir.join("sys/class/net/lo/tx_queue_len").write("1000\n", ensure=True)
+    args = {"interfaces": ["e*", "lo", "nope*"], "value": 10000, "persist": "udev",
+            "sys_path": str(tmpdir.join("sys")), "run_path": str(tmpdir.join("run")),
+            "rules_path": str(tmpdir.join("rules/90-t.rules")), "link_path": str(tmpdir.join("net/60-t.link")),
+            "state_dir": str(tmpdir.join("state"))}
+    result = run_module("txqueuelen", args, tmpdir, diff=True)
+    assert result["changed"] is True and result["changed_interfaces"] == ["eth0"], result
+    assert result["skipped_interfaces"] == {"lo": "virtual interface (set include_virtual to change it)"}
+    assert result["unmatched"] == ["nope*"] and "nope* matches no interface" in json.dumps(result["warnings"])
+    assert tmpdir.join("sys/class/net/eth0/tx_queue_len").read() == "10000\n"
+    assert run_module("txqueuelen", args, tmpdir)["changed"] is False
+    reverted = run_module("txqueuelen", dict(args, state="absent", value=None), tmpdir)
+    assert reverted["changed"] is True
+    assert tmpdir.join("sys/class/net/eth0/tx_queue_len").read() == "1000\n"
+    assert not tmpdir.join("rules/90-t.rules").check()
+
+
+def test_value_required_when_present(tmpdir):
+    result = run_module("txqueuelen", {"interfaces": ["eth0"]}, tmpdir)
+    assert result["failed"] is True and "value" in result["msg"]
