@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcptune.linux contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""After converge: live values in the container's netns, persisted files, limits, txqueuelen, host untouched."""
+import json
+import os
+
+import yaml
+
+EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")
+GLOBAL_KEYS = ("fs.", "net.core.rmem", "net.core.wmem", "net.core.netdev_max_backlog", "net.ipv4.tcp_mem",
+               "net.ipv4.tcp_max_orphans", "net.netfilter.")
+
+
+def _instances():
+    """The platform names of this scenario (its molecule.yml), as podman container names."""
+    with open(os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "molecule.yml")) as handle:
+        return [platform["name"] for platform in yaml.safe_load(handle)["platforms"]]
+
+
+testinfra_hosts = ["podman://" + name for name in _instances()]
+
+
+def _name(host):
+    return host.backend.name
+
+
+def _result(host):
+    with open(os.path.join(EPHEMERAL, "result-%s.json" % _name(host))) as handle:
+        return json.load(handle)
+
+
+def _words(text):
+    return " ".join(str(text).split())
+
+
+def _want(value):
+    return _words(" ".join(str(v) for v in value) if isinstance(value, list) else value)
+
+
+def _persisted(host):
+    lines = host.file("/etc/sysctl.d/60-tcptune.conf").content_string.splitlines()
+    pairs = [line.split("=", 1) for line in lines if "=" in line and not line.lstrip().startswith(("#", ";"))]
+    return dict((key.strip(), _words(value)) for key, value in pairs)
+
+
+def _live(host, key):
+    return _words(host.file("/proc/sys/" + key.replace(".", "/")).content_string)
+
+
+def test_applied_keys_are_live_in_the_container_netns_and_persisted(host):
+    result = _result(host)
+    applied = dict((k, v) for k, v in result["settings"].items() if k not in result["skipped"])
+    assert "net.core.somaxconn" in applied
+    persisted = _persisted(host)
+    assert sorted(persisted) == sorted(applied)
+    for key, value in applied.items():
+        assert _live(host, key) == _want(value), key
+        assert persisted[key] == _want(value), key
+    assert int(_live(host, "net.core.somaxconn")) >= 4096
+    assert "8080" in _live(host, "net.ipv4.ip_local_reserved_ports")
+
+
+def test_global_keys_skipped_with_a_reason_and_never_persisted(host):
+    result = _result(host)
+    global_skipped = dict((k, r) for k, r in result["skipped"].items() if k.startswith(GLOBAL_KEYS))
+    assert global_skipped, "the plan asked for no global key at all: %s" % sorted(result["skipped"])
+    for key, reason in global_skipped.items():
+        assert "global key" in reason or "read-only" in reason or "not on this kernel" in reason, (key, reason)
+    assert not set(global_skipped) & set(_persisted(host))
+
+
+def test_host_values_unchanged():
+    with open(os.path.join(EPHEMERAL, "host-sysctl-before.json")) as handle:
+        before = json.load(handle)
+    for key, value in before.items():
+        with open("/proc/sys/" + key.replace(".", "/")) as live:
+            assert _words(live.read()) == value, key
+
+
+def test_container_netns_differs_from_host(host):
+    with open("/proc/sys/net/ipv4/ip_local_reserved_ports") as handle:
+        assert "9100-9102" not in handle.read()
+    assert "9100-9102" in _live(host, "net.ipv4.ip_local_reserved_ports")
+
+
+def test_nofile_limits_files(host):
+    result = _result(host)
+    soft = str(result["plan"]["limits"]["nofile_soft"])
+    hard = str(result["plan"]["limits"]["nofile_hard"])
+    limits = host.run("cat /etc/security/limits.d/*tcptune*")
+    assert limits.rc == 0, limits.stderr
+    assert "nofile" in limits.stdout and soft in limits.stdout and hard in limits.stdout
+    default = host.run("cat /etc/systemd/system.conf.d/*tcptune*")
+    assert default.rc == 0, default.stderr
+    assert "DefaultLimitNOFILE=%s:%s" % (soft, hard) in default.stdout.replace(" ", "")
+    service = host.run("cat /etc/systemd/system/nginx.service.d/*tcptune*")
+    assert service.rc == 0, service.stderr
+    assert "LimitNOFILE=%s:%s" % (soft, hard) in service.stdout.replace(" ", "")
+
+
+def test_txqueuelen_live_and_persisted(host):
+    assert host.file("/sys/class/net/tcptune0/tx_queue_len").content_string.strip() == "5000"
+    persisted = host.run("cat /etc/udev/rules.d/*tcptune* /etc/systemd/network/*tcptune*.link 2>/dev/null")
+    assert "tcptune0" in persisted.stdout and "5000" in persisted.stdout
+
+
+def test_role_read_back_found_no_mismatch(host):
+    result = _result(host)
+    assert result["mode"] == "apply"
+    assert result["mismatches"] == {}
+    assert result["container"] is True
