@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcptune.linux contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import socket
+import struct
+
+import pytest
+
+from ansible_collections.tcptune.linux.plugins.module_utils import procfs, sockdiag
+
+TCP6_HEADER = ("  sl  local_address                         remote_address                        st tx_queue "
+               "rx_queue tr tm->when retrnsmt   uid  timeout inode\n")
+
+
+def test_proc_fallback_counts_states_listeners_and_ephemeral_ports(fixture_tree):
+    proc_path, _sys_path = fixture_tree("linux-5.15-busy")
+    summary = sockdiag.summarize_proc(proc_path, [61000, 61099])
+    assert summary["source"] == "proc"
+    assert summary["total"] == 67
+    assert summary["states"]["ESTABLISHED"] == 60
+    assert summary["states"]["TIME_WAIT"] == 5
+    assert summary["states"]["LISTEN"] == 2
+    assert sum(summary["states"].values()) == summary["total"]
+    assert summary["listeners"] == [
+        {"family": "inet", "address": "0.0.0.0", "port": 443, "backlog": None, "queue": 0x1001},
+        {"family": "inet", "address": "0.0.0.0", "port": 80, "backlog": None, "queue": 3},
+    ]
+    assert summary["local_ports_in_ephemeral_range"] == 60
+
+
+def test_proc_fallback_caps_listeners_and_parses_tcp6(tmp_path):
+    os.makedirs(str(tmp_path / "net"))
+    (tmp_path / "net" / "tcp").write_text(u"header\n")
+    (tmp_path / "net" / "tcp6").write_text(TCP6_HEADER + (
+        "   0: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A "
+        "00000000:00000002 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n"
+        "   1: 0000000000000000FFFF00000100007F:1F91 00000000000000000000000000000000:0000 0A "
+        "00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0\n"
+        "   2: 00000000000000000000000001000000:8000 00000000000000000000000001000000:1F90 01 "
+        "00000000:00000000 00:00000000 00000000     0        0 3 1 0 100 0 0 10 0\n"))
+    summary = sockdiag.summarize_proc(str(tmp_path), [32768, 60999], listeners_max=1)
+    assert summary["states"]["LISTEN"] == 2
+    assert summary["states"]["ESTABLISHED"] == 1
+    assert summary["listeners"] == [{"family": "inet6", "address": "::1", "port": 8080, "backlog": None,
+                                     "queue": 2}]
+    assert summary["local_ports_in_ephemeral_range"] == 1
+
+
+def test_proc_fallback_without_files(tmp_path):
+    assert sockdiag.summarize_proc(str(tmp_path), [32768, 60999])["source"] == "unavailable"
+
+
+def _netlink_works():
+    try:
+        sockdiag.summarize_netlink([32768, 60999])
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _netlink_works(), reason="NETLINK_SOCK_DIAG unavailable here")
+def test_netlink_sees_a_listener_with_its_backlog_queue_and_connections():
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(7)
+    port = server.getsockname()[1]
+    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+    try:
+        summary = sockdiag.summarize_netlink([1, 65535], listeners_max=10000)
+        mine = [entry for entry in summary["listeners"] if entry["port"] == port]
+        assert mine == [{"family": "inet", "address": "127.0.0.1", "port": port, "backlog": 7, "queue": 3}]
+        assert summary["source"] == "netlink"
+        assert summary["states"]["ESTABLISHED"] >= 3
+        # the three client ports are distinct local ports
+        assert summary["local_ports_in_ephemeral_range"] >= 3
+        fallback = sockdiag.summarize_proc("/proc", [1, 65535], listeners_max=10000)
+        assert [entry["queue"] for entry in fallback["listeners"] if entry["port"] == port] == [3]
+    finally:
+        for client in clients:
+            client.close()
+        server.close()
+
+
+@pytest.mark.skipif(not _netlink_works() or not socket.has_ipv6, reason="no IPv6 or no sock_diag")
+def test_netlink_reports_inet6_listeners():
+    try:
+        server = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        server.bind(("::1", 0))
+    except OSError:
+        pytest.skip("::1 not configured")
+    server.listen(5)
+    port = server.getsockname()[1]
+    try:
+        summary = sockdiag.summarize_netlink([32768, 60999], listeners_max=10000)
+        assert {"family": "inet6", "address": "::1", "port": port, "backlog": 5, "queue": 0} in summary["listeners"]
+    finally:
+        server.close()
+
+
+def test_gather_on_live_proc_uses_netlink_and_fixture_trees_use_their_files(fixture_tree):
+    if _netlink_works():
+        assert procfs.read_sockets("/proc", True, [32768, 60999], 10)["source"] == "netlink"
+    proc_path, _sys_path = fixture_tree("linux-3.10-old")
+    assert procfs.read_sockets(proc_path, True, [32768, 60999], 10)["source"] == "proc"
+
+
+def test_netlink_failure_falls_back_to_proc(monkeypatch):
+    def broken(port_range, listeners_max):
+        raise OSError(93, "Protocol not supported")
+
+    monkeypatch.setattr(sockdiag, "summarize_netlink", broken)
+    assert procfs.read_sockets("/proc", True, [32768, 60999], 10)["source"] == "proc"
+
+
+def test_empty_summary_lists_every_state():
+    summary = sockdiag.empty_summary("disabled")
+    assert list(summary["states"]) == ["ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+                                       "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING",
+                                       "NEW_SYN_RECV"]
+
+
+def _message(state, sport, attrs=0, family=2, address=b"\x7f\x00\x00\x01", rqueue=0, wqueue=0,
+             kind=sockdiag.TCPDIAG_GETSOCK):
+    body = bytearray(72 + attrs)
+    body[0] = family
+    body[1] = state
+    body[4:6] = sport.to_bytes(2, "big")
+    body[8:8 + len(address)] = address
+    body[56:64] = struct.pack("=II", rqueue, wqueue)
+    return struct.pack("=IHHII", 16 + len(body), kind, 2, 1, 0) + bytes(body)
+
+
+class _FakeNetlink:
+    """Replays prepared datagrams as recv_into results."""
+
+    def __init__(self, datagrams):
+        self.datagrams = list(datagrams)
+        self.sent = []
+
+    def send(self, request):
+        self.sent.append(request)
+
+    def recv_into(self, buf):
+        datagram = self.datagrams.pop(0)
+        buf[:len(datagram)] = datagram
+        return len(datagram)
+
+
+def test_dump_parses_runs_of_mixed_lengths_listeners_and_done():
+    established = [_message(1, 40000 + i, attrs=36) for i in range(50)]
+    time_wait = [_message(6, 41000 + i) for i in range(7)]
+    mixed = []
+    for i in range(10):  # alternating lengths: runs of one
+        mixed.append(_message(1, 42000 + i, attrs=36))
+        mixed.append(_message(6, 43000 + i))
+    listener = _message(10, 8080, attrs=36, rqueue=5, wqueue=4096)
+    listener6 = _message(10, 9090, attrs=40, family=10, address=b"\x00" * 15 + b"\x01", wqueue=128)
+    done = struct.pack("=IHHIIi", 20, sockdiag.NLMSG_DONE, 2, 1, 0, 0)
+    datagrams = [b"".join(established[:30]), b"".join(established[30:] + [listener] + time_wait),
+                 b"".join(mixed + [listener6]), done]
+    counts, ports, listeners = [0] * 256, set(), []
+    sockdiag._dump(_FakeNetlink(datagrams), b"request", sockdiag.TCPDIAG_GETSOCK, counts, ports, listeners,
+                   bytearray(sockdiag.RECV_BUFFER_BYTES))
+    assert counts[1] == 60 and counts[6] == 17 and counts[10] == 2 and sum(counts) == 79
+    assert len(ports) == 79
+    assert listeners == [
+        {"family": "inet", "address": "127.0.0.1", "port": 8080, "backlog": 4096, "queue": 5},
+        {"family": "inet6", "address": "::1", "port": 9090, "backlog": 128, "queue": 0},
+    ]
+
+
+def test_dump_raises_the_kernel_error():
+    error = struct.pack("=IHHIIi", 36, sockdiag.NLMSG_ERROR, 0, 1, 0, -22) + bytes(16)
+    with pytest.raises(OSError):
+        sockdiag._dump(_FakeNetlink([error]), b"request", sockdiag.TCPDIAG_GETSOCK, [0] * 256, set(), [],
+                       bytearray(4096))
+
+
+def test_dump_rejects_a_truncated_message():
+    bad = _message(1, 40000)[:60]
+    bad = struct.pack("=I", 120) + bad[4:]
+    with pytest.raises(ValueError):
+        sockdiag._dump(_FakeNetlink([bad]), b"request", sockdiag.TCPDIAG_GETSOCK, [0] * 256, set(), [],
+                       bytearray(4096))
