@@ -1,0 +1,1 @@
+"""Outbound churn benchmark (issue 7, benchmark 2)."""

@@ -1,0 +1,1 @@
+"""Accept storm benchmark (issue 7, benchmark 1)."""
