@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# THE test command (`make test`, `.ci/run`): bootstrap, then every check this collection has.
+# Each stage logs to tests/output/run-all/<stage>.log; a failing stage prints its log's tail.
+# The plain pytest run comes last, so the output ends with pytest's summary line.
+# Exit: 0 all passed; 1 a stage failed; 3 nothing failed but a stage could NOT RUN here
+# (e.g. no root/podman for Molecule) - never reported as a pass.
+set -uo pipefail
+export LC_ALL=C.UTF-8
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+LOGS=$ROOT/tests/output/run-all
+TAIL_LINES=${TCPTUNE_TAIL_LINES:-40}
+mkdir -p "$LOGS"
+rm -f "$LOGS"/*.log
+
+export PATH=$ROOT/.venv/bin:$PATH
+export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1 ANSIBLE_NOCOLOR=1
+export PIP_DISABLE_PIP_VERSION_CHECK=1 DEBIAN_FRONTEND=noninteractive
+# The collection from this checkout, importable as ansible_collections.tcptune.linux.
+COLLECTIONS=$ROOT/.cache/collections
+mkdir -p "$COLLECTIONS/ansible_collections/tcptune"
+ln -sfn "$ROOT" "$COLLECTIONS/ansible_collections/tcptune/linux"
+export ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS
+
+names=() results=() times=()
+failed=0 not_run=0
+
+record() { # record NAME RESULT SECONDS
+    names+=("$1") results+=("$2") times+=("$3")
+    case $2 in FAIL*) failed=1 ;; "NOT RUN"*) not_run=1 ;; esac
+}
+
+# stage NAME CMD...: run CMD with output to $LOGS/NAME.log, time it, record PASS/FAIL.
+stage() {
+    local name=$1 log=$LOGS/${1//[:\/]/-}.log start=$SECONDS rc
+    shift
+    echo "== $name"
+    "$@" >"$log" 2>&1 </dev/null
+    rc=$?
+    if [ $rc -eq 0 ]; then
+        record "$name" PASS $((SECONDS - start))
+    else
+        record "$name" "FAIL (exit $rc)" $((SECONDS - start))
+        echo "-- $name FAILED (exit $rc); last $TAIL_LINES lines of ${log#"$ROOT"/}:"
+        tail -n "$TAIL_LINES" "$log" | sed 's/^/   | /'
+    fi
+    return $rc
+}
+
+# shellcheck disable=SC2317 # called through stage "$@"
+build_and_install() {
+    local out=$ROOT/.build tmp
+    rm -rf "$out" && mkdir -p "$out"
+    ansible-galaxy collection build --force --output-path "$out" . || return 1
+    tmp=$(mktemp -d)
+    # shellcheck disable=SC2064 # expand now: $tmp is local
+    trap "rm -rf '$tmp'" RETURN
+    # Only $tmp on the path: otherwise the checkout's own link counts as "already installed".
+    ANSIBLE_COLLECTIONS_PATH=$tmp ansible-galaxy collection install --offline --force -p "$tmp" \
+        "$out"/tcptune-linux-*.tar.gz || return 1
+    local listed
+    listed=$(ANSIBLE_COLLECTIONS_PATH=$tmp ansible-doc -l tcptune.linux) || return 1
+    echo "$listed"
+    [ -n "$listed" ] || { echo "ansible-doc -l tcptune.linux listed nothing"; return 1; }
+    local spec role
+    for spec in roles/*/meta/argument_specs.yml; do
+        [ -f "$spec" ] || continue
+        role=$(basename "$(dirname "$(dirname "$spec")")")
+        ANSIBLE_COLLECTIONS_PATH=$tmp ansible-doc -t role "tcptune.linux.$role" | head -n 20 || return 1
+    done
+}
+
+# shellcheck disable=SC2317 # called through stage "$@"
+run_molecule() { # run_molecule SCENARIO
+    # testbed.env: container ulimits derived from this host's hard limits.
+    set -a
+    # shellcheck disable=SC1091
+    . "$ROOT/.cache/testbed.env"
+    set +a
+    molecule test -s "$1"
+}
+
+# -- stages -----------------------------------------------------------------------------------
+if ! stage venv bash tests/bootstrap-venv.sh; then
+    echo "venv could not be built: nothing else can run." >&2
+    exit 1
+fi
+
+start=$SECONDS
+echo "== testbed"
+bash tests/testbed.sh >"$LOGS/testbed.log" 2>&1 </dev/null
+testbed_rc=$?
+case $testbed_rc in
+    0) record testbed PASS $((SECONDS - start)) ;;
+    3) testbed_why=$(grep -m1 'NOT USABLE' "$LOGS/testbed.log" | sed 's/^testbed: NOT USABLE: //')
+       echo "-- testbed NOT USABLE: $testbed_why (Molecule will NOT RUN)"
+       record testbed "NOT RUN: $testbed_why" $((SECONDS - start)) ;;
+    *) record testbed "FAIL (exit $testbed_rc)" $((SECONDS - start))
+       echo "-- testbed FAILED; its report:"; grep '^testbed:' "$LOGS/testbed.log" | sed 's/^/   | /' ;;
+esac
+
+stage yamllint yamllint .
+stage ansible-lint ansible-lint --offline --profile production
+stage build-install-doc build_and_install
+stage sanity bash tests/ansible-test.sh sanity
+stage units bash tests/ansible-test.sh units
+
+# TCPTUNE_MOLECULE_SCENARIOS="smoke default" narrows the run (development only); default: all.
+scenarios=()
+for conf in molecule/*/molecule.yml; do
+    [ -f "$conf" ] && scenarios+=("$(basename "$(dirname "$conf")")")
+done
+if [ -n "${TCPTUNE_MOLECULE_SCENARIOS:-}" ]; then
+    for scenario in "${scenarios[@]}"; do
+        case " $TCPTUNE_MOLECULE_SCENARIOS " in
+            *" $scenario "*) ;;
+            *) record "molecule:$scenario" "NOT RUN: not in TCPTUNE_MOLECULE_SCENARIOS" 0 ;;
+        esac
+    done
+    read -r -a scenarios <<<"$TCPTUNE_MOLECULE_SCENARIOS"
+fi
+[ ${#scenarios[@]} -gt 0 ] || record molecule "FAIL (no molecule/*/molecule.yml)" 0
+for scenario in "${scenarios[@]}"; do
+    if [ "$testbed_rc" -eq 3 ]; then
+        echo "== molecule:$scenario NOT RUN: test bed not usable ($testbed_why)"
+        record "molecule:$scenario" "NOT RUN: no test bed" 0
+    else
+        stage "molecule:$scenario" run_molecule "$scenario"
+    fi
+done
+
+if [ -f bench/smoke.sh ]; then
+    stage bench-smoke bash bench/smoke.sh
+else
+    record bench-smoke "n/a (no bench/smoke.sh)" 0
+fi
+
+# -- summary, then the last stage: plain pytest with coverage ----------------------------------
+pytest_dirs=()
+for d in tests/unit tests/integration; do [ -d "$d" ] && pytest_dirs+=("$d"); done
+
+echo
+printf '%-22s %-44s %s\n' STAGE RESULT SECONDS
+for i in "${!names[@]}"; do
+    printf '%-22s %-44s %s\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
+done
+printf '%-22s %-44s %s\n' pytest "(runs now, last)" -
+echo "logs: ${LOGS#"$ROOT"/}/"
+[ $failed -eq 0 ] || echo "RESULT: FAILED stages above"
+[ $not_run -eq 0 ] || echo "RESULT: INCOMPLETE: some stages did NOT RUN here (see above); not a pass"
+echo
+
+# PYTHONPATH makes ansible_collections.tcptune.linux importable from this checkout.
+PYTHONPATH=$COLLECTIONS${PYTHONPATH:+:$PYTHONPATH} python -m pytest -p no:cacheprovider \
+    --cov="$COLLECTIONS/ansible_collections/tcptune/linux/plugins" --cov-report=term \
+    --cov-report="html:$ROOT/tests/output/coverage-html" "${pytest_dirs[@]}" </dev/null
+pytest_rc=$?
+
+[ $pytest_rc -eq 0 ] || failed=1
+if [ $failed -ne 0 ]; then exit 1; fi
+if [ $not_run -ne 0 ]; then exit 3; fi
+exit 0
