@@ -141,6 +141,7 @@ _ROWS = [
 
 CATALOGUE = dict((row.name, row) for row in _ROWS)
 
+
 def _leading_digits(text):
     end = 0
     while end < len(text) and text[end] in "0123456789":

@@ -398,10 +398,10 @@ def gather(proc_path="/proc", sys_path="/sys", sample_seconds=0.0, sockets=True,
     rates = {}
     if sample_seconds and sample_seconds > 0:
         before = _rated(proc_path)
-        started = time.time()
+        started = time.monotonic()
         time.sleep(sample_seconds)
         after = _rated(proc_path)
-        elapsed = max(time.time() - started, 1e-6)
+        elapsed = max(time.monotonic() - started, 1e-6)
         rates = dict((name, (after[name] - before[name]) / elapsed) for name in after if name in before)
     counters, _sources = read_counters(proc_path)
     port_range = sysctl.get("net.ipv4.ip_local_port_range") or [32768, 60999]

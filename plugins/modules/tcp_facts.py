@@ -13,7 +13,7 @@ module: tcp_facts
 short_description: Read TCP-related facts of a Linux host and diagnose them with evidence
 version_added: 1.0.0
 author:
-  - tcptune.linux contributors
+  - tcptune.linux contributors (@tcptune)
 description:
   - Reads the kernel and host (release, page size, RAM, CPUs), the network namespace, every sysctl the
     collection can tune (value, whether it is writable here, and why not), all counters of

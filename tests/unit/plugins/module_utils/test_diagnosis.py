@@ -75,8 +75,8 @@ def test_busy_server_evidence_names_counters_and_files(fixture_tree):
     assert findings["retransmission_rate"]["evidence_source"]["Tcp.OutSegs"] == "/proc/net/snmp"
     assert findings["link_problem"]["evidence"] == {"eth1.duplex": "half"}
     assert findings["conntrack_pressure"]["evidence"]["conntrack.drop"] == 0x300 + 0xe8
-    assert findings["orphan_pressure"]["evidence"] == {"sockstat.tcp.orphan": 40000, "net.ipv4.tcp_max_orphans": 65536,
-                                                      "net.ipv4.tcp_fin_timeout": 60}
+    assert findings["orphan_pressure"]["evidence"] == {
+        "sockstat.tcp.orphan": 40000, "net.ipv4.tcp_max_orphans": 65536, "net.ipv4.tcp_fin_timeout": 60}
 
 
 def test_every_recommendation_names_a_catalogue_key(fixture_tree):

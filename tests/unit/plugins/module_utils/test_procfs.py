@@ -220,17 +220,21 @@ def test_sampling_gives_rates_for_counters_softnet_and_conntrack(fixture_tree, m
     proc_path, sys_path = fixture_tree("linux-5.15-busy")
     netstat = os.path.join(proc_path, "net/netstat")
 
+    clock = [1000.0]
+
     def grow_overflows(seconds):
+        clock[0] += seconds
         with open(netstat) as handle:
             text = handle.read()
         with open(netstat, "w") as handle:
             handle.write(text.replace(" 557 1 22 1806 1806 ", " 557 1 22 1856 1806 "))
 
     monkeypatch.setattr(procfs.time, "sleep", grow_overflows)
+    monkeypatch.setattr(procfs.time, "monotonic", lambda: clock[0])
     facts = procfs.gather(proc_path, sys_path, sample_seconds=5, sockets=False)
     assert facts["sample_seconds"] == 5.0
     assert facts["counters"]["TcpExt.ListenOverflows"] == 1856
-    assert facts["rates"]["TcpExt.ListenOverflows"] > 1000  # 50 events in a near-zero real interval
+    assert facts["rates"]["TcpExt.ListenOverflows"] == 10.0  # 50 events over the 5 s sample
     assert facts["rates"]["TcpExt.ListenDrops"] == 0
     assert facts["rates"]["softnet.dropped"] == 0
     assert facts["rates"]["conntrack.drop"] == 0

@@ -70,7 +70,7 @@ def test_netlink_sees_a_listener_with_its_backlog_queue_and_connections():
     server.bind(("127.0.0.1", 0))
     server.listen(7)
     port = server.getsockname()[1]
-    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+    clients = [socket.create_connection(("127.0.0.1", port)) for attempt in range(3)]
     try:
         summary = sockdiag.summarize_netlink([1, 65535], listeners_max=10000)
         mine = [entry for entry in summary["listeners"] if entry["port"] == port]

@@ -7,11 +7,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from module_runner import run_module  # noqa: E402
+from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module
 
 FACT_KEYS = {"kernel", "namespace", "sysctl", "sysctl_writable", "sysctl_unavailable", "counters", "rates",
              "sample_seconds", "sockstat", "files", "nofile", "conntrack", "softnet", "interfaces", "sockets",

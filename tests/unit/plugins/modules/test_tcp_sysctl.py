@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import json
 
-from module_runner import run_module
+from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module
 
 
 def make_args(tmpdir):
