@@ -107,7 +107,7 @@ CASES = {
         host=dict(memory_bytes=THIS_HOST_RAM, kernel_release="6.18.44-fc-v657", cpus=2, in_init_netns=False,
                   sysctl=THIS_HOST_SYSCTL),
         workload=dict(profile="high_concurrency_server", target_connections=1000000, sockets_per_connection=2),
-        expect_sysctl={"net.core.somaxconn": "8192", "net.ipv4.tcp_rmem": "4096 16384 33554432"},
+        expect_sysctl={"net.core.somaxconn": "32768", "net.ipv4.tcp_rmem": "4096 16384 33554432"},
         absent=["net.ipv4.tcp_mem", "fs.nr_open", "net.core.rmem_max"],
         limits={"nofile_hard": 1048576, "nr_open": 1048576, "file_max": 2466183},
         txqueuelen={},

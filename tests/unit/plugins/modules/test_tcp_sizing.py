@@ -55,7 +55,7 @@ def test_plan_from_facts(capsys):
                   "sockets_per_connection": 2}, capsys)
     assert result["changed"] is False
     assert result["feasible"] is True
-    assert result["sysctl"]["net.core.somaxconn"] == "8192"
+    assert result["sysctl"]["net.core.somaxconn"] == "32768"
     assert result["skipped_keys"]["net.ipv4.tcp_mem"].startswith("global key")
     assert result["skipped_keys"] == result["plan"]["skipped"]
     assert result["plan_warnings"] == result["plan"]["warnings"]
