@@ -3,7 +3,7 @@
 # A benchmark that is not written yet is skipped with a line saying so; one whose smoke run breaks
 # makes this script exit 1. Each smoke run is bounded by SMOKE_TIMEOUT seconds (default 300).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 TIMEOUT=${SMOKE_TIMEOUT:-300}
 BENCHES=(storm churn apply_cost facts_cost memory_model million)
 

@@ -45,7 +45,7 @@ def run_once(argv):
     cpu_before = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.run([GNU_TIME, "-f", "%M", "-o", RSS_FILE] + argv, stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL)
+                          stderr=subprocess.DEVNULL, check=False)
     elapsed = time.perf_counter() - started
     cpu = _children_cpu() - cpu_before
     with open(RSS_FILE) as handle:
@@ -71,7 +71,7 @@ def main():
     samples = dict((label, {"times": [], "cpu": [], "rss": [], "output": ""}) for label, _argv in table)
     for label, argv in table:
         run_once(argv)  # warm-up: page cache, .pyc files
-    for _ in range(args.runs):
+    for _round in range(args.runs):
         for label, argv in table:
             elapsed, cpu, maxrss_kb, code, output = run_once(argv)
             if code != 0:

@@ -59,7 +59,7 @@ def measure_at(box, connections, runs, max_seconds, max_load):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--smoke", action="store_true", help="50 connections, one run")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--connections", type=int, nargs="*", default=[500, 5000, 50000])

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Hold many established loopback TCP connections, spread over processes.
 
 Runs inside the benchmark container (stdlib only, Python 3.9+). Two roles:
@@ -80,7 +79,7 @@ def run_worker(addr, port, count, batch, backlog, reuseport):
     def accept_ready():
         while True:
             try:
-                conn, _ = listener.accept()
+                conn, _address = listener.accept()
             except BlockingIOError:
                 return
             except OSError as exc:     # EMFILE while accepting: record once, stop accepting
@@ -90,7 +89,7 @@ def run_worker(addr, port, count, batch, backlog, reuseport):
             accepted.append(conn.detach())
 
     while _Stop.opening and len(clients) < count:
-        for _ in range(min(batch, count - len(clients))):
+        for _attempt in range(min(batch, count - len(clients))):
             try:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             except OSError as exc:
@@ -117,7 +116,7 @@ def run_worker(addr, port, count, batch, backlog, reuseport):
         report(False)
     report(True)
     while os.getppid() == parent:      # hold; keep taking late arrivals (SYN retransmits)
-        readable, _, _ = select.select([] if state["accept_failed"] else [lfd], [], [], REPORT_EVERY)
+        readable, _writable, _failed = select.select([] if state["accept_failed"] else [lfd], [], [], REPORT_EVERY)
         if readable:
             accept_ready()
         state["last"] = 0.0
@@ -142,7 +141,7 @@ def read_sockstat():
     out = {}
     with open("/proc/net/sockstat") as handle:
         for line in handle:
-            head, _, rest = line.partition(":")
+            head, _colon, rest = line.partition(":")
             fields = rest.split()
             if head == "sockets":
                 out["sockets_used"] = int(fields[1])
@@ -153,7 +152,7 @@ def read_sockstat():
 
 def read_file_nr():
     with open("/proc/sys/fs/file-nr") as handle:
-        allocated, _, maximum = handle.read().split()
+        allocated, _unused, maximum = handle.read().split()
     return {"allocated": int(allocated), "max": int(maximum)}
 
 
@@ -249,7 +248,7 @@ class Fleet:
 
     def pump(self, timeout):
         watch = list(self.by_fd) + ([0] if self.stdin_open else [])
-        readable, _, _ = select.select(watch, [], [], timeout)
+        readable, _writable, _failed = select.select(watch, [], [], timeout)
         for fd in readable:
             if self.stdin_open and fd == 0:
                 if not os.read(0, 4096):
@@ -417,7 +416,7 @@ class FleetRun:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="role", required=True)
     worker = sub.add_parser("worker")
     worker.add_argument("--addr", required=True)

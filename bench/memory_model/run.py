@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark 3, memory model: slab per idle ESTABLISHED socket, measured vs tcp_sizing's estimate.
 
     python3 bench/memory_model/run.py                 # 50 000 connections, 3 repeats
@@ -44,7 +43,7 @@ def measure_once(box: podman.Container, connections: int) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--connections", type=int, default=50000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="1000 connections, one run")

@@ -21,7 +21,7 @@ def _nice_max(value: float) -> float:
 def _panel(top: float, title: str, unit: str, series: List[Series], t_max: float,
            markers: Sequence[Tuple[float, str]], hlines: Sequence[Tuple[float, str]]) -> List[str]:
     inner_w = WIDTH - LEFT - RIGHT
-    y_max = _nice_max(max([y for _, points in series for _, y in points] + [y for y, _ in hlines] + [0]))
+    y_max = _nice_max(max([y for _name, points in series for _t, y in points] + [y for y, _label in hlines] + [0]))
     out = ['<text x="%d" y="%d" font-size="14" font-weight="bold">%s</text>' % (LEFT, top - 10, title)]
 
     def px(t: float, y: float) -> Tuple[float, float]:
@@ -29,14 +29,14 @@ def _panel(top: float, title: str, unit: str, series: List[Series], t_max: float
 
     for i in range(6):
         y = y_max * i / 5
-        _, py = px(0, y)
+        _x, py = px(0, y)
         out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>' % (LEFT, py, WIDTH - RIGHT, py))
         label = ("%.0f" % y) if y_max >= 100 else ("%.1f" % y)
         out.append('<text x="%d" y="%.1f" font-size="11" text-anchor="end">%s</text>' % (LEFT - 6, py + 4, label))
     step = _nice_max(t_max / 10.0)
     for i in range(int(t_max // step) + 1):
         t = step * i
-        tx, _ = px(t, 0)
+        tx, _y = px(t, 0)
         out.append('<text x="%.1f" y="%d" font-size="11" text-anchor="middle">%.0f</text>'
                    % (tx, top + PANEL_HEIGHT + 15, t))
     out.append('<text x="%d" y="%d" font-size="11" text-anchor="middle">seconds</text>'
@@ -46,13 +46,13 @@ def _panel(top: float, title: str, unit: str, series: List[Series], t_max: float
     out.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#444"/>'
                % (LEFT, top, inner_w, PANEL_HEIGHT))
     for index, (t, label) in enumerate(markers):
-        tx, _ = px(t, 0)
+        tx, _y = px(t, 0)
         out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#888" stroke-dasharray="4 3"/>'
                    % (tx, top, tx, top + PANEL_HEIGHT))
         out.append('<text x="%.1f" y="%d" font-size="10" fill="#555" text-anchor="end">%s</text>'
                    % (tx - 3, top + PANEL_HEIGHT - 8 - 13 * index, label))
     for y, label in hlines:
-        _, py = px(0, y)
+        _x, py = px(0, y)
         out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#000" stroke-dasharray="6 4"/>'
                    % (LEFT, py, WIDTH - RIGHT, py))
         out.append('<text x="%d" y="%.1f" font-size="10">%s</text>' % (LEFT + 6, py - 4, label))
@@ -71,7 +71,7 @@ def render(path: str, title: str, connections: List[Series], memory: List[Series
            memory_lines: Optional[Sequence[Tuple[float, str]]] = None) -> None:
     """Write the SVG; ``connections`` and ``memory`` are lists of (label, [(t, y), ...]);
     ``markers`` are (t, label) vertical lines, ``memory_lines`` (y, label) horizontal ones."""
-    t_max = max([t for _, points in connections + memory for t, _ in points] + [1])
+    t_max = max([t for _name, points in connections + memory for t, _y in points] + [1])
     height = TOP + 2 * PANEL_HEIGHT + GAP + 50
     body = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif">'
             % (WIDTH, height), '<rect width="100%" height="100%" fill="white"/>',

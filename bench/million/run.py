@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Issue 8: tune a container with tune-tcp.yml, then hold 1 000 000 loopback TCP connections in it.
 
     python3 bench/million/run.py            # the full run: a few minutes, ~10 GB of kernel slab
@@ -35,6 +34,7 @@ CONTAINER = "million-box"
 REPO = model.REPO
 COLL_IN_BOX = "/opt/coll"
 
+
 def _ansible_bin():
     """The bin directory holding ansible-playbook: .venv, then the bench venvs, then PATH."""
     for candidate in (os.path.join(REPO, ".venv", "bin"), "/tmp/benchvenv/bin", "/tmp/millionvenv/bin"):
@@ -65,8 +65,8 @@ def moved(start, end):
 
 
 def read_sysctls(box):
-    text = box.exec(["sh", "-c", " ; ".join("cat /proc/sys/%s" % key.replace(".", "/")
-                                              for key in WATCHED_SYSCTLS)]).stdout.splitlines()
+    command = " ; ".join("cat /proc/sys/%s" % key.replace(".", "/") for key in WATCHED_SYSCTLS)
+    text = box.exec(["sh", "-c", command]).stdout.splitlines()
     return {key: " ".join(value.split()) for key, value in zip(WATCHED_SYSCTLS, text)}
 
 
@@ -93,8 +93,8 @@ def probes(smoke):
         ("fds: one process asks for 12000 connections", ["--connections", 12000, "--per-process", 12000], 1),
         ("burst: 9000 connects before the first accept", ["--connections", 9000, "--per-process", 9000,
                                                           "--batch", 9000], 8),
-        ("ports: 29700 connections to one 127.0.0.1 port", ["--connections", 29700, "--per-process", 9900,
-                                                             "--single-port"], 1),
+        ("ports: 29700 connections to one 127.0.0.1 port",
+         ["--connections", 29700, "--per-process", 9900, "--single-port"], 1),
         ("spread: 200000 over 21 processes, 8 addresses, 21 ports", ["--connections", 200000], 3),
     ]
 
@@ -116,8 +116,8 @@ def probe_defaults(box, smoke):
             "sockstat_tcp": end["sockstat"]["tcp"],
             "slab_delta_bytes": end["meminfo"]["Slab"] - start["meminfo"]["Slab"],
         })
-        log("  -> %s" % json.dumps({key: rows[-1][key] for key in ("connections", "errors", "tcpext_moved",
-                                                                     "seconds_to_target")}))
+        shown = ("connections", "errors", "tcpext_moved", "seconds_to_target")
+        log("  -> %s" % json.dumps({key: rows[-1][key] for key in shown}))
     return rows
 
 
@@ -298,7 +298,7 @@ def draw(path, hold, title, predicted_bytes):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--connections", type=int, default=1000000)
     parser.add_argument("--per-process", type=int, default=9850)
     parser.add_argument("--addresses", type=int, default=8)
@@ -357,8 +357,8 @@ def main():
     svg = os.path.join(output.RESULTS_DIR, name + ".svg")
     draw(svg, hold, "%d loopback connections in one container (%s)" % (args.connections, time.strftime("%Y-%m-%d")),
          hold["predicted_slab_bytes"])
-    rows = [{"measure": "connections held (peak / at end)", "value": "%d / %d" % (hold["connections_peak"],
-                                                                                hold["connections_at_end"])},
+    rows = [{"measure": "connections held (peak / at end)",
+             "value": "%d / %d" % (hold["connections_peak"], hold["connections_at_end"])},
             {"measure": "seconds to reach target", "value": hold["seconds_to_target"]},
             {"measure": "processes", "value": hold["processes"]},
             {"measure": "Slab delta (bytes)", "value": hold["memory"]["slab_bytes"]},
@@ -368,8 +368,8 @@ def main():
              "value": hold["memory"].get("slab_per_socket_host_wide")},
             {"measure": "predicted / measured slab", "value": hold["predicted_over_measured"]},
             {"measure": "sockstat TCP at end", "value": json.dumps(hold["sockstat_end"]["tcp"])},
-            {"measure": "file-nr peak / fs.file-max", "value": "%d / %d" % (hold["file_nr_peak"],
-                                                                          hold["file_nr_end"]["max"])},
+            {"measure": "file-nr peak / fs.file-max",
+             "value": "%d / %d" % (hold["file_nr_peak"], hold["file_nr_end"]["max"])},
             {"measure": "TcpExt moved", "value": json.dumps(hold["tcpext_moved"])},
             {"measure": "errors", "value": json.dumps(hold["errors"])},
             {"measure": "tcp_facts module seconds", "value": hold.get("tcp_facts_module", {}).get("seconds")},
