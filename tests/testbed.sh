@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Podman test bed for the Molecule scenarios. Idempotent and safe to re-run.
-#   - installs podman, runc, debootstrap (and shellcheck for ansible-test sanity) when missing
+#   - installs podman, runc, debootstrap (plus shellcheck for sanity, chromium for the report test) when missing
 #   - sets [engine] runtime = "runc" in /etc/containers/containers.conf (crun fails on cgroup hybrid hosts)
 #   - derives container ulimits from the host's hard limits -> .cache/testbed.env
 #   - builds + caches localhost/tcptune-debian:{11,12,13} with debootstrap and podman import
@@ -15,8 +15,9 @@ CONF=/etc/containers/containers.conf
 MIRROR=${TCPTUNE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PODMAN_NPROC_CAP=32768 # podman lowers its own RLIMIT_NPROC to this; asking for more fails
 IMAGES="11:bullseye 12:bookworm 13:trixie"
-# (the shellcheck package serves the shellcheck test of ansible-test sanity)
-PACKAGES="podman runc debootstrap shellcheck"
+# shellcheck serves the shellcheck test of ansible-test sanity; chromium renders the fleet report
+# in tests/integration/test_report_chromium.py
+PACKAGES="podman runc debootstrap shellcheck chromium"
 
 failed=0
 say() { echo "testbed: $*"; }
