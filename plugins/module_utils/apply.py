@@ -19,6 +19,7 @@ import tempfile
 import time
 
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue
+from ansible_collections.tcptune.linux.plugins.module_utils.procfs import in_init_netns
 
 try:
     from typing import Any, Dict, List, Optional, Tuple  # noqa: F401 (type comments)
@@ -55,24 +56,6 @@ def kernel_version(proc_path):
             return catalogue.parse_kernel_release(handle.read().strip())
     except (IOError, OSError):
         return catalogue.parse_kernel_release(os.uname()[2])
-
-
-def in_init_netns(proc_path):
-    # type: (str) -> bool
-    """False inside a child network namespace (container, ``unshare --net``).
-
-    /proc/sys/net follows the reader's namespace and global-only entries such as
-    net/ipv4/tcp_mem exist only in the initial one. When that probe cannot decide (no
-    net/ipv4 directory), the namespace inodes of this process and PID 1 are compared.
-    """
-    ipv4 = os.path.join(proc_path, "sys/net/ipv4")
-    if os.path.isdir(ipv4):
-        return os.path.exists(os.path.join(ipv4, "tcp_mem"))
-    try:
-        return os.readlink(os.path.join(proc_path, "self/ns/net")) == \
-            os.readlink(os.path.join(proc_path, "1/ns/net"))
-    except OSError:
-        return True
 
 
 def key_file(proc_path, name):

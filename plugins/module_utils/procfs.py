@@ -156,6 +156,25 @@ def is_writable(path):
     return bool(mode & 0o222) and os.access(path, os.W_OK)
 
 
+def in_init_netns(proc_path):
+    # type: (str) -> bool
+    """False inside a child network namespace (container, ``unshare --net``).
+
+    /proc/sys/net follows the reader's namespace, and the global-only keys exist only in the
+    init one. Comparing /proc/self/ns/net with /proc/1/ns/net is not enough: in a container pid 1
+    is the container's. Only when /proc/sys/net/ipv4 is missing altogether are the namespace
+    inodes of this process and pid 1 compared.
+    """
+    sys_root = os.path.join(proc_path, "sys")
+    if not os.path.isdir(os.path.join(sys_root, "net/ipv4")):
+        try:
+            return os.readlink(os.path.join(proc_path, "self/ns/net")) == \
+                os.readlink(os.path.join(proc_path, "1/ns/net"))
+        except OSError:
+            return True
+    return any(os.path.exists(os.path.join(sys_root, key)) for key in INIT_NETNS_ONLY_KEYS)
+
+
 def detect_namespace(proc_path, root_path=None):
     """init_netns, proc_sys_writable and container, with the heuristics documented in tcp_facts.
 
@@ -166,7 +185,7 @@ def detect_namespace(proc_path, root_path=None):
     the file markers are looked for) defaults to / for the real /proc and to none for other trees.
     """
     sys_root = os.path.join(proc_path, "sys")
-    init_netns = all(os.path.exists(os.path.join(sys_root, key)) for key in INIT_NETNS_ONLY_KEYS)
+    init_netns = in_init_netns(proc_path)
     writable = is_writable(os.path.join(sys_root, "net/core/somaxconn"))
     if root_path is None:
         root_path = "/" if os.path.realpath(proc_path) == "/proc" else None

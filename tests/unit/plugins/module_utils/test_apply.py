@@ -105,6 +105,7 @@ def test_raise_is_elementwise_and_keeps_triples_ordered():
 
 
 def test_in_init_netns_follows_global_only_entries(tmpdir):
+    # apply uses procfs' detector; the trees it builds must read as the namespace they model
     assert apply.in_init_netns(make_proc(tmpdir.join("a"), init=True))
     assert not apply.in_init_netns(make_proc(tmpdir.join("b"), init=False))
 
