@@ -15,7 +15,7 @@ CONF=/etc/containers/containers.conf
 MIRROR=${TCPTUNE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PODMAN_NPROC_CAP=32768 # podman lowers its own RLIMIT_NPROC to this; asking for more fails
 IMAGES="11:bullseye 12:bookworm 13:trixie"
-# shellcheck serves the shellcheck test of ansible-test sanity; chromium renders the fleet report
+# Also: the shellcheck package for ansible-test sanity, and chromium to render the fleet report
 # in tests/integration/test_report_chromium.py
 PACKAGES="podman runc debootstrap shellcheck chromium"
 
