@@ -22,8 +22,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from bench.apply_cost.playbook import (PLAYBOOK, container_host, role_ready, run_playbook,  # noqa: E402
-                                       sizing_module, venv, write_inventory)
+from bench.lib.playbook import (PLAYBOOK, container_host, role_ready, run_playbook,  # noqa: E402
+                                sizing_module, venv, write_inventory)
 from bench.lib.output import emit  # noqa: E402
 from bench.lib.podman import Container  # noqa: E402
 

@@ -19,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from bench.apply_cost.playbook import container_host, sizing_module, tune  # noqa: E402
+from bench.lib.playbook import container_host, sizing_module, tune  # noqa: E402
 from bench.lib.output import emit, table  # noqa: E402
 from bench.lib.podman import Container  # noqa: E402
 

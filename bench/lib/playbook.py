@@ -1,6 +1,6 @@
 """Run Ansible playbooks against benchmark containers over the containers.podman connection.
 
-Also used by the storm and churn benchmarks to tune a container with the real role.
+Used by apply_cost, and by the storm and churn benchmarks to tune a container with the real role.
 """
 
 import importlib
