@@ -16,7 +16,7 @@ sys.path.insert(0, coll)
 from ansible_collections.tcptune.linux.plugins.module_utils import procfs, sockdiag  # noqa: E402
 
 if "--proc-fallback" in args:
-    def _no_netlink(port_range, listeners_max=100):
+    def _no_netlink(port_range, listeners_max=100, established=None, timewait=None):
         raise OSError(93, "netlink disabled for the benchmark")
     sockdiag.summarize_netlink = _no_netlink
 

@@ -378,15 +378,18 @@ def read_interfaces(sys_path):
     return interfaces
 
 
-def read_sockets(proc_path, enabled, port_range, listeners_max):
-    """Socket counts over netlink when proc_path is this process's own /proc, else from its net/tcp{,6}."""
+def read_sockets(proc_path, enabled, port_range, listeners_max, established=None, timewait=None):
+    """Socket counts over netlink when proc_path is this process's own /proc, else from its net/tcp{,6}.
+
+    ``established`` (Tcp.CurrEstab) and ``timewait`` (sockstat tw) spare netlink the bulk states.
+    """
     from ansible_collections.tcptune.linux.plugins.module_utils import sockdiag
 
     if not enabled:
         return sockdiag.empty_summary("disabled")
     if os.path.realpath(proc_path) == "/proc":
         try:
-            return sockdiag.summarize_netlink(port_range, listeners_max)
+            return sockdiag.summarize_netlink(port_range, listeners_max, established, timewait)
         except (OSError, ValueError):
             pass
     return sockdiag.summarize_proc(proc_path, port_range, listeners_max)
@@ -423,6 +426,7 @@ def gather(proc_path="/proc", sys_path="/sys", sample_seconds=0.0, sockets=True,
         elapsed = max(time.monotonic() - started, 1e-6)
         rates = dict((name, (after[name] - before[name]) / elapsed) for name in after if name in before)
     counters, _sources = read_counters(proc_path)
+    sockstat = read_sockstat(proc_path, kernel["page_size"])
     port_range = sysctl.get("net.ipv4.ip_local_port_range") or [32768, 60999]
     nofile_pids = {}
     for pid in pids or ():
@@ -442,13 +446,14 @@ def gather(proc_path="/proc", sys_path="/sys", sample_seconds=0.0, sockets=True,
         "counters": counters,
         "rates": rates,
         "sample_seconds": float(sample_seconds or 0),
-        "sockstat": read_sockstat(proc_path, kernel["page_size"]),
+        "sockstat": sockstat,
         "files": read_files(proc_path),
         "nofile": {"self": self_nofile(), "pids": nofile_pids, "services": nofile_services},
         "conntrack": read_conntrack(proc_path),
         "softnet": read_softnet(proc_path),
         "interfaces": read_interfaces(sys_path),
-        "sockets": read_sockets(proc_path, sockets, port_range, listeners_max),
+        "sockets": read_sockets(proc_path, sockets, port_range, listeners_max,
+                                counters.get("Tcp.CurrEstab"), sockstat["tcp"].get("tw")),
     }
     facts["findings"] = diagnosis.diagnose(facts)
     return facts

@@ -111,7 +111,7 @@ def test_gather_on_live_proc_uses_netlink_and_fixture_trees_use_their_files(fixt
 
 
 def test_netlink_failure_falls_back_to_proc(monkeypatch):
-    def broken(port_range, listeners_max):
+    def broken(port_range, listeners_max, established=None, timewait=None):
         raise OSError(93, "Protocol not supported")
 
     monkeypatch.setattr(sockdiag, "summarize_netlink", broken)
