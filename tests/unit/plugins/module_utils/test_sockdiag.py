@@ -188,3 +188,55 @@ def test_dump_rejects_a_truncated_message():
     with pytest.raises(ValueError):
         sockdiag._dump(_FakeNetlink([bad]), b"request", sockdiag.TCPDIAG_GETSOCK, [0] * 256, set(), [],
                        bytearray(4096))
+
+
+@pytest.mark.skipif(not _netlink_works(), reason="no sock_diag")
+def test_split_dump_takes_bulk_counts_from_counters_and_filters_ports_in_the_kernel():
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(7)
+    port = server.getsockname()[1]
+    clients = [socket.create_connection(("127.0.0.1", port)) for attempt in range(3)]
+    client_ports = sorted(client.getsockname()[1] for client in clients)
+    try:
+        split = sockdiag.summarize_netlink([client_ports[0], client_ports[-1]], 10000, established=12345, timewait=7)
+        # ESTABLISHED and TIME_WAIT are the given counters (no FIN_WAIT2 timewait sockets here) ...
+        assert split["states"]["ESTABLISHED"] == 12345
+        assert split["states"]["TIME_WAIT"] == 7
+        # ... while the listener and the clients' local ports still come from the dumps
+        assert [entry["queue"] for entry in split["listeners"] if entry["port"] == port] == [3]
+        assert split["local_ports_in_ephemeral_range"] >= 3
+        # the filtered dump itself: only the server side (local port == port) comes back
+        nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, sockdiag.NETLINK_SOCK_DIAG)
+        try:
+            nl.bind((0, 0))
+            counts, raw_ports = [0] * 256, set()
+            request = sockdiag._request_compat(9, sockdiag.BULK_STATES, sockdiag._local_port_filter(port, port))
+            sockdiag._dump(nl, request, sockdiag.TCPDIAG_GETSOCK, counts, raw_ports, [], bytearray(1 << 16))
+        finally:
+            nl.close()
+        local_ports = set(socket.ntohs(raw) for raw in raw_ports)
+        assert port in local_ports and not local_ports & set(client_ports)
+        assert counts[sockdiag.TCP_ESTABLISHED] >= 3
+    finally:
+        for client in clients:
+            client.close()
+        server.close()
+
+
+def test_local_port_filter_accepts_the_range_and_jumps_past_the_end_otherwise():
+    program = sockdiag._local_port_filter(1024, 65000)
+    assert len(program) == 16
+    assert struct.unpack("=BBH BBH BBH BBH", program) == (
+        sockdiag.INET_DIAG_BC_S_GE, 8, 20, 0, 0, 1024, sockdiag.INET_DIAG_BC_S_LE, 8, 12, 0, 0, 65000)
+
+
+@pytest.mark.skipif(not _netlink_works(), reason="no sock_diag")
+def test_split_dump_refused_falls_back_to_a_full_dump(monkeypatch):
+    def refused(*args):
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(sockdiag, "_dump_split", refused)
+    summary = sockdiag.summarize_netlink([32768, 60999], 10, established=12345, timewait=7)
+    assert summary["source"] == "netlink"
+    assert summary["states"]["ESTABLISHED"] != 12345
