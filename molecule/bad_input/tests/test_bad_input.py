@@ -4,16 +4,11 @@
 """After every refused run (converge asserted each message), the container is as before."""
 import os
 
-import yaml
+from testinfra.utils.ansible_runner import AnsibleRunner
 
 
-def _instances():
-    """The platform names of this scenario (its molecule.yml), as podman container names."""
-    with open(os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "molecule.yml")) as handle:
-        return [platform["name"] for platform in yaml.safe_load(handle)["platforms"]]
-
-
-testinfra_hosts = ["podman://" + name for name in _instances()]
+testinfra_hosts = ["podman://" + name
+                   for name in AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("all")]
 
 
 def test_snapshot_identical(host):

@@ -5,20 +5,15 @@
 import json
 import os
 
-import yaml
+from testinfra.utils.ansible_runner import AnsibleRunner
 
 EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")
 GLOBAL_KEYS = ("fs.", "net.core.rmem", "net.core.wmem", "net.core.netdev_max_backlog", "net.ipv4.tcp_mem",
                "net.ipv4.tcp_max_orphans", "net.netfilter.")
 
 
-def _instances():
-    """The platform names of this scenario (its molecule.yml), as podman container names."""
-    with open(os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "molecule.yml")) as handle:
-        return [platform["name"] for platform in yaml.safe_load(handle)["platforms"]]
-
-
-testinfra_hosts = ["podman://" + name for name in _instances()]
+testinfra_hosts = ["podman://" + name
+                   for name in AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("all")]
 
 
 def _name(host):

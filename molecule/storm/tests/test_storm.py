@@ -5,18 +5,13 @@
 import json
 import os
 
-import yaml
+from testinfra.utils.ansible_runner import AnsibleRunner
 
 CONNECTS = 6000
 
 
-def _instances():
-    """The platform names of this scenario (its molecule.yml), as podman container names."""
-    with open(os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "molecule.yml")) as handle:
-        return [platform["name"] for platform in yaml.safe_load(handle)["platforms"]]
-
-
-testinfra_hosts = ["podman://" + name for name in _instances()]
+testinfra_hosts = ["podman://" + name
+                   for name in AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("all")]
 
 
 def test_defaults_overflow(host):
