@@ -64,27 +64,35 @@ def _netlink_works():
         return False
 
 
-@pytest.mark.skipif(not _netlink_works(), reason="NETLINK_SOCK_DIAG unavailable here")
-def test_netlink_sees_a_listener_with_its_backlog_queue_and_connections():
+@pytest.fixture
+def loopback_listener():
+    """A listener on 127.0.0.1 with backlog 7 and three connections waiting in its accept queue:
+    yields (its port, the clients' local ports)."""
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.bind(("127.0.0.1", 0))
     server.listen(7)
     port = server.getsockname()[1]
     clients = [socket.create_connection(("127.0.0.1", port)) for attempt in range(3)]
     try:
-        summary = sockdiag.summarize_netlink([1, 65535], listeners_max=10000)
-        mine = [entry for entry in summary["listeners"] if entry["port"] == port]
-        assert mine == [{"family": "inet", "address": "127.0.0.1", "port": port, "backlog": 7, "queue": 3}]
-        assert summary["source"] == "netlink"
-        assert summary["states"]["ESTABLISHED"] >= 3
-        # the three client ports are distinct local ports
-        assert summary["local_ports_in_ephemeral_range"] >= 3
-        fallback = sockdiag.summarize_proc("/proc", [1, 65535], listeners_max=10000)
-        assert [entry["queue"] for entry in fallback["listeners"] if entry["port"] == port] == [3]
+        yield port, sorted(client.getsockname()[1] for client in clients)
     finally:
         for client in clients:
             client.close()
         server.close()
+
+
+@pytest.mark.skipif(not _netlink_works(), reason="NETLINK_SOCK_DIAG unavailable here")
+def test_netlink_sees_a_listener_with_its_backlog_queue_and_connections(loopback_listener):
+    port = loopback_listener[0]
+    summary = sockdiag.summarize_netlink([1, 65535], listeners_max=10000)
+    mine = [entry for entry in summary["listeners"] if entry["port"] == port]
+    assert mine == [{"family": "inet", "address": "127.0.0.1", "port": port, "backlog": 7, "queue": 3}]
+    assert summary["source"] == "netlink"
+    assert summary["states"]["ESTABLISHED"] >= 3
+    # the three client ports are distinct local ports
+    assert summary["local_ports_in_ephemeral_range"] >= 3
+    fallback = sockdiag.summarize_proc("/proc", [1, 65535], listeners_max=10000)
+    assert [entry["queue"] for entry in fallback["listeners"] if entry["port"] == port] == [3]
 
 
 @pytest.mark.skipif(not _netlink_works() or not socket.has_ipv6, reason="no IPv6 or no sock_diag")
@@ -191,37 +199,27 @@ def test_dump_rejects_a_truncated_message():
 
 
 @pytest.mark.skipif(not _netlink_works(), reason="no sock_diag")
-def test_split_dump_takes_bulk_counts_from_counters_and_filters_ports_in_the_kernel():
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(7)
-    port = server.getsockname()[1]
-    clients = [socket.create_connection(("127.0.0.1", port)) for attempt in range(3)]
-    client_ports = sorted(client.getsockname()[1] for client in clients)
+def test_split_dump_takes_bulk_counts_from_counters_and_filters_ports_in_the_kernel(loopback_listener):
+    port, client_ports = loopback_listener
+    split = sockdiag.summarize_netlink([client_ports[0], client_ports[-1]], 10000, established=12345, timewait=7)
+    # ESTABLISHED and TIME_WAIT are the given counters (no FIN_WAIT2 timewait sockets here) ...
+    assert split["states"]["ESTABLISHED"] == 12345
+    assert split["states"]["TIME_WAIT"] == 7
+    # ... while the listener and the clients' local ports still come from the dumps
+    assert [entry["queue"] for entry in split["listeners"] if entry["port"] == port] == [3]
+    assert split["local_ports_in_ephemeral_range"] >= 3
+    # the filtered dump itself: only the server side (local port == port) comes back
+    nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, sockdiag.NETLINK_SOCK_DIAG)
     try:
-        split = sockdiag.summarize_netlink([client_ports[0], client_ports[-1]], 10000, established=12345, timewait=7)
-        # ESTABLISHED and TIME_WAIT are the given counters (no FIN_WAIT2 timewait sockets here) ...
-        assert split["states"]["ESTABLISHED"] == 12345
-        assert split["states"]["TIME_WAIT"] == 7
-        # ... while the listener and the clients' local ports still come from the dumps
-        assert [entry["queue"] for entry in split["listeners"] if entry["port"] == port] == [3]
-        assert split["local_ports_in_ephemeral_range"] >= 3
-        # the filtered dump itself: only the server side (local port == port) comes back
-        nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, sockdiag.NETLINK_SOCK_DIAG)
-        try:
-            nl.bind((0, 0))
-            counts, raw_ports = [0] * 256, set()
-            request = sockdiag._request_compat(9, sockdiag.BULK_STATES, sockdiag._local_port_filter(port, port))
-            sockdiag._dump(nl, request, sockdiag.TCPDIAG_GETSOCK, counts, raw_ports, [], bytearray(1 << 16))
-        finally:
-            nl.close()
-        local_ports = set(socket.ntohs(raw) for raw in raw_ports)
-        assert port in local_ports and not local_ports & set(client_ports)
-        assert counts[sockdiag.TCP_ESTABLISHED] >= 3
+        nl.bind((0, 0))
+        counts, raw_ports = [0] * 256, set()
+        request = sockdiag._request_compat(9, sockdiag.BULK_STATES, sockdiag._local_port_filter(port, port))
+        sockdiag._dump(nl, request, sockdiag.TCPDIAG_GETSOCK, counts, raw_ports, [], bytearray(1 << 16))
     finally:
-        for client in clients:
-            client.close()
-        server.close()
+        nl.close()
+    local_ports = set(socket.ntohs(raw) for raw in raw_ports)
+    assert port in local_ports and not local_ports & set(client_ports)
+    assert counts[sockdiag.TCP_ESTABLISHED] >= 3
 
 
 def test_local_port_filter_accepts_the_range_and_jumps_past_the_end_otherwise():
