@@ -2,8 +2,8 @@
 # Run ansible-test on a copy of this checkout.
 #   usage: tests/ansible-test.sh sanity|units [extra ansible-test args]
 # ansible-test needs the real path to end in ansible_collections/tcptune/linux (a symlink is not
-# enough), so the git-tracked and untracked-not-ignored files are rsynced into
-# $TMPDIR/tcptune-ansible-test.<hash>/ansible_collections/tcptune/linux first (kept for fast re-syncs).
+# enough), so the git-tracked and untracked-not-ignored files are copied (tar) into
+# $TMPDIR/tcptune-ansible-test.<hash>/ansible_collections/tcptune/linux first (kept between runs).
 # Offline except PyPI: ansible-test downloads a get-pip script from ci-files.testing.ansible.com for
 # every venv it creates; we pre-seed its cache with a stand-in built on ensurepip.
 set -euo pipefail
@@ -59,8 +59,9 @@ mkdir -p "$COPY"
 files=$(mktemp)
 # tracked (minus deleted) + untracked-not-ignored files
 git ls-files -co --exclude-standard | while IFS= read -r f; do [ -f "$f" ] && echo "$f"; done | sort -u >"$files"
-rsync -a --files-from="$files" ./ "$COPY/"
-# --files-from never deletes: prune what is no longer part of the checkout (keep ansible-test output).
+# tar is on every machine (rsync is not on a fresh one); it copies the listed files with their modes.
+tar -cf - -T "$files" | tar -xf - -C "$COPY"
+# copying never deletes: prune what is no longer part of the checkout (keep ansible-test output).
 ( cd "$COPY" && find . -type f ! -path './tests/output/*' -printf '%P\n' | sort ) | comm -23 - "$files" |
     while IFS= read -r f; do rm -f "$COPY/$f"; done
 rm -f "$files"
