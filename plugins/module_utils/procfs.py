@@ -378,10 +378,18 @@ def read_interfaces(sys_path):
     return interfaces
 
 
-def read_sockets(proc_path, enabled, port_range, listeners_max, established=None, timewait=None):
+def hashed_tcp_sockets(sockstat):
+    """sockstat TCP inuse + TCP6 inuse: the full TCP sockets in the hash tables, or None."""
+    inuse = sockstat["tcp"].get("inuse")
+    if inuse is None:
+        return None
+    return inuse + (sockstat["tcp6"].get("inuse") or 0)
+
+
+def read_sockets(proc_path, enabled, port_range, listeners_max, hashed=None, timewait=None):
     """Socket counts over netlink when proc_path is this process's own /proc, else from its net/tcp{,6}.
 
-    ``established`` (Tcp.CurrEstab) and ``timewait`` (sockstat tw) spare netlink the bulk states.
+    ``hashed`` (hashed_tcp_sockets) and ``timewait`` (sockstat tw) spare netlink the bulk states.
     """
     from ansible_collections.tcptune.linux.plugins.module_utils import sockdiag
 
@@ -389,7 +397,7 @@ def read_sockets(proc_path, enabled, port_range, listeners_max, established=None
         return sockdiag.empty_summary("disabled")
     if os.path.realpath(proc_path) == "/proc":
         try:
-            return sockdiag.summarize_netlink(port_range, listeners_max, established, timewait)
+            return sockdiag.summarize_netlink(port_range, listeners_max, hashed, timewait)
         except (OSError, ValueError):
             pass
     return sockdiag.summarize_proc(proc_path, port_range, listeners_max)
@@ -453,7 +461,7 @@ def gather(proc_path="/proc", sys_path="/sys", sample_seconds=0.0, sockets=True,
         "softnet": read_softnet(proc_path),
         "interfaces": read_interfaces(sys_path),
         "sockets": read_sockets(proc_path, sockets, port_range, listeners_max,
-                                counters.get("Tcp.CurrEstab"), sockstat["tcp"].get("tw")),
+                                hashed_tcp_sockets(sockstat), sockstat["tcp"].get("tw")),
     }
     facts["findings"] = diagnosis.diagnose(facts)
     return facts

@@ -31,11 +31,30 @@ IPPROTO_TCP = 6
 ALL_STATES = 0xFFFFFFFF
 RECV_BUFFER_BYTES = 1 << 20
 LISTENERS_HARD_CAP = 10000
-TCP_LISTEN = 10
 TCP_ESTABLISHED = 1
+TCP_SYN_SENT = 2
+TCP_FIN_WAIT1 = 4
 TCP_FIN_WAIT2 = 5
 TCP_TIME_WAIT = 6
+TCP_CLOSE_WAIT = 8
+TCP_LAST_ACK = 9
+TCP_LISTEN = 10
+TCP_CLOSING = 11
 BULK_STATES = (1 << TCP_ESTABLISHED) | (1 << TCP_TIME_WAIT)
+# Why ESTABLISHED is not Tcp.CurrEstab: since a46d0ea5c942 ("tcp: count CLOSE-WAIT sockets for
+# TCP_MIB_CURRESTAB", v6.10-rc2; backported to stable, e.g. 4.19, 5.15, 6.6 and 6.9)
+# tcp_set_state() counts ESTABLISHED + CLOSE_WAIT in CurrEstab (RFC 1213); before, ESTABLISHED only.
+# Which one a kernel does cannot be told from its version. sockstat "inuse" (TCP + TCP6) is right on
+# every kernel: sock_prot_inuse_add() +1 when a full socket is hashed (inet_hash() for LISTEN,
+# inet_ehash_nolisten() for SYN_SENT and accepted children) and -1 when it is unhashed (inet_unhash())
+# or replaced by a timewait socket (inet_twsk_hashdance()). So inuse = every full socket in the hash
+# tables: ESTABLISHED plus the states below, which the small first dump returns anyway. Not in inuse:
+# timewait sockets (TIME_WAIT and orphaned FIN_WAIT2, idiag_timer 3), request sockets (reported as
+# SYN_RECV; reqsk_queue_hash_req() does not touch inuse), and unhashed CLOSE sockets.
+# Left over: a Fast Open child still in SYN_RECV is hashed but dumped like a request socket, so it
+# counts as ESTABLISHED for its one round trip.
+HASHED_OTHER_STATES = (TCP_SYN_SENT, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_LISTEN,
+                       TCP_CLOSING)
 TIMEWAIT_TIMER = 3  # idiag_timer of a timewait socket (inet_twsk_diag_fill)
 INET_DIAG_REQ_BYTECODE = 1
 INET_DIAG_BC_S_GE = 2
@@ -57,10 +76,10 @@ _MESSAGE_MIN = 16 + 72  # nlmsghdr + inet_diag_msg
 
 def empty_summary(source):
     return {"source": source, "total": 0, "states": dict((name, 0) for name in STATE_NAMES[1:]),
-            "listeners": [], "local_ports_in_ephemeral_range": 0}
+            "listeners": [], "listening_ports": [], "local_ports_in_ephemeral_range": 0}
 
 
-def _finish(source, counts, ports, listeners, port_range, listeners_max):
+def _finish(source, counts, ports, listeners, listening, port_range, listeners_max):
     low, high = int(port_range[0]), int(port_range[1])
     listeners.sort(key=lambda entry: (-(entry["queue"] or 0), entry["port"], entry["address"]))
     return {
@@ -68,6 +87,7 @@ def _finish(source, counts, ports, listeners, port_range, listeners_max):
         "total": sum(counts[1:]),
         "states": dict((name, counts[index]) for index, name in enumerate(STATE_NAMES) if index),
         "listeners": listeners[:max(0, int(listeners_max))],
+        "listening_ports": sorted(listening),
         "local_ports_in_ephemeral_range": ports[low:high + 1].count(1) if low <= high else 0,
     }
 
@@ -115,12 +135,13 @@ def _listener(buf, offset):
             "port": (buf[offset + 20] << 8) | buf[offset + 21], "backlog": backlog, "queue": queue}
 
 
-def _dump(sock, request, data_kind, counts, ports, listeners, buf, fin_wait2_timewait=None):
+def _dump(sock, request, data_kind, counts, ports, listeners, buf, fin_wait2_timewait=None, listening=None):
     """Send one dump request and fold every reply into the counters. Raises OSError on a netlink error.
 
     Replies come in runs of messages of the same length (same socket kind, same attributes), so a
     run is handled with strided slices: states and local ports of a whole run at C speed, no
-    per-socket Python objects. ``ports`` collects local ports in host byte order of the u16 field.
+    per-socket Python objects. ``ports`` collects local ports in host byte order of the u16 field;
+    ``listening`` (a set) the port of every listener, past the LISTENERS_HARD_CAP entries too.
     """
     sock.send(request)
     unpack_header = _HEADER.unpack_from
@@ -158,8 +179,12 @@ def _dump(sock, request, data_kind, counts, ports, listeners, buf, fin_wait2_tim
                 counts[state] += states.count(state)
             ports.update(words[(offset + 20) // 2:stop // 2:step // 2].tolist())
             index = states.find(TCP_LISTEN)
-            while index >= 0 and len(listeners) < LISTENERS_HARD_CAP:
-                listeners.append(_listener(buf, offset + index * step))
+            while index >= 0:
+                start = offset + index * step
+                if len(listeners) < LISTENERS_HARD_CAP:
+                    listeners.append(_listener(buf, start))
+                if listening is not None:
+                    listening.add((buf[start + 20] << 8) | buf[start + 21])
                 index = states.find(TCP_LISTEN, index + 1)
             if fin_wait2_timewait is not None:
                 index = states.find(TCP_FIN_WAIT2)
@@ -169,42 +194,53 @@ def _dump(sock, request, data_kind, counts, ports, listeners, buf, fin_wait2_tim
             offset = stop
 
 
-def _dump_split(sock, buf, port_range, established, timewait):
+def established_from_hashed(hashed, counts, fin_wait2_timewait):
+    """ESTABLISHED = hashed full sockets (sockstat inuse, TCP + TCP6) minus the other hashed states
+    counted by the dump; FIN_WAIT2 timewait sockets are not hashed full sockets (see HASHED_OTHER_STATES)."""
+    others = sum(counts[state] for state in HASHED_OTHER_STATES) - fin_wait2_timewait
+    return max(0, int(hashed) - others)
+
+
+def _dump_split(sock, buf, port_range, hashed, timewait):
     """Counts, ports and listeners without dumping the ESTABLISHED and TIME_WAIT bulk."""
-    counts, raw_ports, listeners, fin_wait2_timewait = [0] * 256, set(), [], [0]
+    counts, raw_ports, listeners, fin_wait2_timewait, listening = [0] * 256, set(), [], [0], set()
     _dump(sock, _request_compat(1, ALL_STATES & ~BULK_STATES), TCPDIAG_GETSOCK, counts, raw_ports,
-          listeners, buf, fin_wait2_timewait)
+          listeners, buf, fin_wait2_timewait, listening)
     _dump(sock, _request_compat(2, BULK_STATES, _local_port_filter(*port_range)), TCPDIAG_GETSOCK,
           [0] * 256, raw_ports, [], buf)
-    counts[TCP_ESTABLISHED] = int(established)
+    counts[TCP_ESTABLISHED] = established_from_hashed(hashed, counts, fin_wait2_timewait[0])
     counts[TCP_TIME_WAIT] = max(0, int(timewait) - fin_wait2_timewait[0])
-    return counts, raw_ports, listeners
+    return counts, raw_ports, listeners, listening
 
 
 def _dump_all(sock, buf):
     """Counts, ports and listeners from a dump of every socket: one compat dump, else one v2 per family."""
-    counts, raw_ports, listeners = [0] * 256, set(), []
+    counts, raw_ports, listeners, listening = [0] * 256, set(), [], set()
     try:
-        _dump(sock, _request_compat(3), TCPDIAG_GETSOCK, counts, raw_ports, listeners, buf)
-        return counts, raw_ports, listeners
+        _dump(sock, _request_compat(3), TCPDIAG_GETSOCK, counts, raw_ports, listeners, buf, listening=listening)
+        return counts, raw_ports, listeners, listening
     except OSError:
-        counts, raw_ports, listeners = [0] * 256, set(), []
-    _dump(sock, _request_v2(AF_INET, 4), SOCK_DIAG_BY_FAMILY, counts, raw_ports, listeners, buf)
+        counts, raw_ports, listeners, listening = [0] * 256, set(), [], set()
+    _dump(sock, _request_v2(AF_INET, 4), SOCK_DIAG_BY_FAMILY, counts, raw_ports, listeners, buf,
+          listening=listening)
     try:
-        _dump(sock, _request_v2(AF_INET6, 5), SOCK_DIAG_BY_FAMILY, counts, raw_ports, listeners, buf)
+        _dump(sock, _request_v2(AF_INET6, 5), SOCK_DIAG_BY_FAMILY, counts, raw_ports, listeners, buf,
+              listening=listening)
     except OSError:
         pass  # IPv6 disabled: no IPv6 sockets to count
-    return counts, raw_ports, listeners
+    return counts, raw_ports, listeners, listening
 
 
-def summarize_netlink(port_range, listeners_max=100, established=None, timewait=None):
+def summarize_netlink(port_range, listeners_max=100, hashed=None, timewait=None):
     """Per-state counts, listeners and ephemeral ports in use for AF_INET and AF_INET6 TCP sockets.
 
-    With ``established`` (Tcp.CurrEstab, which Linux counts for ESTABLISHED only) and ``timewait``
-    (sockstat tw: TIME_WAIT plus FIN_WAIT2 timewait sockets), the bulk states are not dumped: one
-    dump covers the other states, and a second one only the ESTABLISHED and TIME_WAIT sockets
-    whose local port lies in ``port_range``, filtered by the kernel. The kernel then formats a
-    fraction of the sockets; formatting is most of the cost at 100 000 sockets.
+    With ``hashed`` (sockstat TCP inuse + TCP6 inuse: the full sockets in the hash tables) and
+    ``timewait`` (sockstat tw: TIME_WAIT plus FIN_WAIT2 timewait sockets), the bulk states are not
+    dumped: one dump covers the other states, ESTABLISHED is ``hashed`` minus the hashed ones among
+    them (HASHED_OTHER_STATES says why not Tcp.CurrEstab), and a second dump returns only the
+    ESTABLISHED and TIME_WAIT sockets whose local port lies in ``port_range``, filtered by the
+    kernel. The kernel then formats a fraction of the sockets; formatting is most of the cost at
+    100 000 sockets.
     Otherwise, or if the kernel refuses that, one compat dump of everything; failing that, one
     v2 dump per family. Raises OSError when sock_diag is unavailable (the caller falls back to
     /proc/net/tcp).
@@ -220,19 +256,19 @@ def summarize_netlink(port_range, listeners_max=100, established=None, timewait=
             pass
         sock.bind((0, 0))
         result = None
-        if established is not None and timewait is not None:
+        if hashed is not None and timewait is not None:
             try:
-                result = _dump_split(sock, buf, port_range, established, timewait)
+                result = _dump_split(sock, buf, port_range, hashed, timewait)
             except OSError:
                 result = None  # e.g. a kernel that refuses the bytecode: dump everything instead
-        counts, raw_ports, listeners = result or _dump_all(sock, buf)
+        counts, raw_ports, listeners, listening = result or _dump_all(sock, buf)
     finally:
         sock.close()
     ports = bytearray(65536)
     swap = sys.byteorder == "little"
     for raw in raw_ports:  # at most 65536 distinct values
         ports[((raw & 0xFF) << 8 | raw >> 8) if swap else raw] = 1
-    return _finish("netlink", counts[:len(STATE_NAMES)], ports, listeners, port_range, listeners_max)
+    return _finish("netlink", counts[:len(STATE_NAMES)], ports, listeners, listening, port_range, listeners_max)
 
 
 def _proc_address(hex_address):
@@ -252,6 +288,7 @@ def summarize_proc(proc_path, port_range, listeners_max=100):
     counts = [0] * len(STATE_NAMES)
     ports = bytearray(65536)
     listeners = []
+    listening = set()
     found = False
     for name, family in (("tcp", "inet"), ("tcp6", "inet6")):
         try:
@@ -270,9 +307,11 @@ def summarize_proc(proc_path, port_range, listeners_max=100):
                 port = int(local[local.index(":") + 1:], 16)
                 counts[state if state < len(STATE_NAMES) else 0] += 1
                 ports[port] = 1
+                if state == TCP_LISTEN:
+                    listening.add(port)
                 if state == TCP_LISTEN and len(listeners) < LISTENERS_HARD_CAP:
                     listeners.append({"family": family, "address": _proc_address(local[:local.index(":")]),
                                       "port": port, "backlog": None, "queue": int(fields[4].split(":")[1], 16)})
     if not found:
         return empty_summary("unavailable")
-    return _finish("proc", counts, ports, listeners, port_range, listeners_max)
+    return _finish("proc", counts, ports, listeners, listening, port_range, listeners_max)

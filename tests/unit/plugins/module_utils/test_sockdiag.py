@@ -49,6 +49,7 @@ def test_proc_fallback_caps_listeners_and_parses_tcp6(tmp_path):
     assert summary["states"]["ESTABLISHED"] == 1
     assert summary["listeners"] == [{"family": "inet6", "address": "::1", "port": 8080, "backlog": None,
                                      "queue": 2}]
+    assert summary["listening_ports"] == [8080, 8081]  # complete although listeners_max cut the list
     assert summary["local_ports_in_ephemeral_range"] == 1
 
 
@@ -119,7 +120,7 @@ def test_gather_on_live_proc_uses_netlink_and_fixture_trees_use_their_files(fixt
 
 
 def test_netlink_failure_falls_back_to_proc(monkeypatch):
-    def broken(port_range, listeners_max, established=None, timewait=None):
+    def broken(port_range, listeners_max, hashed=None, timewait=None):
         raise OSError(93, "Protocol not supported")
 
     monkeypatch.setattr(sockdiag, "summarize_netlink", broken)
@@ -172,10 +173,11 @@ def test_dump_parses_runs_of_mixed_lengths_listeners_and_done():
     done = struct.pack("=IHHIIi", 20, sockdiag.NLMSG_DONE, 2, 1, 0, 0)
     datagrams = [b"".join(established[:30]), b"".join(established[30:] + [listener] + time_wait),
                  b"".join(mixed + [listener6]), done]
-    counts, ports, listeners = [0] * 256, set(), []
+    counts, ports, listeners, listening = [0] * 256, set(), [], set()
     sockdiag._dump(_FakeNetlink(datagrams), b"request", sockdiag.TCPDIAG_GETSOCK, counts, ports, listeners,
-                   bytearray(sockdiag.RECV_BUFFER_BYTES))
+                   bytearray(sockdiag.RECV_BUFFER_BYTES), listening=listening)
     assert counts[1] == 60 and counts[6] == 17 and counts[10] == 2 and sum(counts) == 79
+    assert listening == {8080, 9090}
     assert len(ports) == 79
     assert listeners == [
         {"family": "inet", "address": "127.0.0.1", "port": 8080, "backlog": 4096, "queue": 5},
@@ -201,8 +203,11 @@ def test_dump_rejects_a_truncated_message():
 @pytest.mark.skipif(not _netlink_works(), reason="no sock_diag")
 def test_split_dump_takes_bulk_counts_from_counters_and_filters_ports_in_the_kernel(loopback_listener):
     port, client_ports = loopback_listener
-    split = sockdiag.summarize_netlink([client_ports[0], client_ports[-1]], 10000, established=12345, timewait=7)
-    # ESTABLISHED and TIME_WAIT are the given counters (no FIN_WAIT2 timewait sockets here) ...
+    full = sockdiag.summarize_netlink([1, 65535], 10000)
+    hashed = 12345 + sum(full["states"][sockdiag.STATE_NAMES[state]] for state in sockdiag.HASHED_OTHER_STATES)
+    split = sockdiag.summarize_netlink([client_ports[0], client_ports[-1]], 10000, hashed=hashed, timewait=7)
+    # ESTABLISHED is the hashed sockets less the other hashed states, TIME_WAIT the given counter
+    # (no FIN_WAIT2 timewait sockets on a quiet host) ...
     assert split["states"]["ESTABLISHED"] == 12345
     assert split["states"]["TIME_WAIT"] == 7
     # ... while the listener and the clients' local ports still come from the dumps
@@ -235,6 +240,37 @@ def test_split_dump_refused_falls_back_to_a_full_dump(monkeypatch):
         raise OSError(22, "Invalid argument")
 
     monkeypatch.setattr(sockdiag, "_dump_split", refused)
-    summary = sockdiag.summarize_netlink([32768, 60999], 10, established=12345, timewait=7)
+    summary = sockdiag.summarize_netlink([32768, 60999], 10, hashed=12345, timewait=7)
     assert summary["source"] == "netlink"
     assert summary["states"]["ESTABLISHED"] != 12345
+
+
+def test_dump_keeps_every_listening_port_past_the_listener_cap(monkeypatch):
+    monkeypatch.setattr(sockdiag, "LISTENERS_HARD_CAP", 2)
+    done = struct.pack("=IHHIIi", 20, sockdiag.NLMSG_DONE, 2, 1, 0, 0)
+    datagram = b"".join(_message(10, 7000 + i, attrs=36) for i in range(5)) + _message(1, 40000, attrs=36)
+    listeners, listening = [], set()
+    sockdiag._dump(_FakeNetlink([datagram, done]), b"request", sockdiag.TCPDIAG_GETSOCK, [0] * 256, set(),
+                   listeners, bytearray(1 << 16), listening=listening)
+    assert [entry["port"] for entry in listeners] == [7000, 7001]
+    assert listening == {7000, 7001, 7002, 7003, 7004}
+
+
+def _counts(**states):
+    counts = [0] * 256
+    for name, number in states.items():
+        counts[sockdiag.STATE_NAMES.index(name)] = number
+    return counts
+
+
+def test_established_from_hashed_takes_off_the_other_hashed_states_only():
+    # The netns test's mix: 640 ESTABLISHED, 50 CLOSE_WAIT, 50 FIN_WAIT2 of which 40 are timewait
+    # orphans (not hashed full sockets), 3 listeners; TIME_WAIT, SYN_RECV (request sockets) and
+    # CLOSE are not in sockstat inuse either, so they must not be taken off.
+    counts = _counts(CLOSE_WAIT=50, FIN_WAIT2=50, LISTEN=3, TIME_WAIT=30, SYN_RECV=9, CLOSE=4)
+    hashed = 640 + 50 + 10 + 3
+    assert sockdiag.established_from_hashed(hashed, counts, 40) == 640
+    every_other = _counts(SYN_SENT=1, FIN_WAIT1=2, FIN_WAIT2=3, CLOSE_WAIT=4, LAST_ACK=5, LISTEN=6, CLOSING=7)
+    assert sockdiag.established_from_hashed(100 + 28, every_other, 0) == 100
+    # counters read a moment before the dump on a busy host: never negative
+    assert sockdiag.established_from_hashed(5, every_other, 0) == 0
