@@ -349,21 +349,44 @@ def _interface_is_virtual(path):
     return not os.path.exists(os.path.join(path, "device"))
 
 
-def read_interfaces(sys_path):
-    """/sys/class/net/*: txqueuelen, mtu, speed, duplex, operstate, carrier, admin_up, virtual.
+def live_qdiscs(sys_path):
+    """{interface name: {"qdisc", "qdisc_leaves"}} from this network namespace's RTM_GETQDISC dump.
 
-    qdisc needs an rtnetlink dump, so it stays null.
+    Empty for a sys root other than the real /sys, or when the dump is refused. The dump names
+    interfaces by index, which is mapped to names in this netns (if_nameindex); /sys/class/net is
+    joined by name, since a /sys mounted in another netns (``unshare --net`` without a new
+    mount) lists that netns' interfaces.
+    """
+    from ansible_collections.tcptune.linux.plugins.module_utils import sockdiag
+    import socket  # noqa: local import keeps the module import set small
+
+    if os.path.realpath(sys_path) != "/sys":
+        return {}
+    try:
+        by_index = sockdiag.read_qdiscs()
+        names = dict(socket.if_nameindex())
+    except (OSError, ValueError):
+        return {}
+    return dict((names[index], entry) for index, entry in by_index.items() if index in names)
+
+
+def read_interfaces(sys_path, qdiscs=None):
+    """/sys/class/net/*: txqueuelen, mtu, speed, duplex, operstate, carrier, admin_up, virtual, and
+    the root qdisc with the leaves of an mq/mqprio root from ``qdiscs`` (default: live_qdiscs()).
     """
     base = os.path.join(sys_path, "class/net")
     try:
         names = sorted(os.listdir(base))
     except OSError:
         return {}
+    if qdiscs is None:
+        qdiscs = live_qdiscs(sys_path)
     interfaces = {}
     for name in names:
         path = os.path.join(base, name)
         speed = read_int(os.path.join(path, "speed"))
         flags = (read_text(os.path.join(path, "flags")) or "").strip()
+        qdisc = qdiscs.get(name) or {}
         interfaces[name] = {
             "txqueuelen": read_int(os.path.join(path, "tx_queue_len")),
             "mtu": read_int(os.path.join(path, "mtu")),
@@ -373,7 +396,8 @@ def read_interfaces(sys_path):
             "carrier": read_int(os.path.join(path, "carrier")),
             "admin_up": bool(int(flags, 16) & 1) if flags else None,
             "virtual": _interface_is_virtual(path),
-            "qdisc": None,
+            "qdisc": qdisc.get("qdisc"),
+            "qdisc_leaves": list(qdisc.get("qdisc_leaves") or []),
         }
     return interfaces
 

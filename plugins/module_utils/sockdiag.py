@@ -315,3 +315,102 @@ def summarize_proc(proc_path, port_range, listeners_max=100):
     if not found:
         return empty_summary("unavailable")
     return _finish("proc", counts, ports, listeners, listening, port_range, listeners_max)
+
+
+# rtnetlink qdiscs: RTM_GETQDISC dump on NETLINK_ROUTE; each reply is a struct tcmsg and attributes.
+NETLINK_ROUTE = 0
+RTM_NEWQDISC = 36
+RTM_GETQDISC = 38
+TCA_KIND = 1
+NLA_TYPE_MASK = 0x3FFF  # without NLA_F_NESTED / NLA_F_NET_BYTEORDER
+TC_H_ROOT = 0xFFFFFFFF
+TC_H_MAJOR_MASK = 0xFFFF0000
+MULTIQUEUE_ROOTS = ("mq", "mqprio")  # one child qdisc per transmit queue
+# nlmsghdr + tcmsg (family, pad, pad, ifindex, handle, parent, info)
+_QDISC_REQUEST = struct.Struct("=IHHII BBHiIII")
+_TCMSG = struct.Struct("=BBHiIII")
+_ATTRIBUTE = struct.Struct("=HH")
+
+
+def _request_qdiscs(seq):
+    return _QDISC_REQUEST.pack(_QDISC_REQUEST.size, RTM_GETQDISC, NLM_F_REQUEST | NLM_F_DUMP, seq, 0,
+                               0, 0, 0, 0, 0, 0, 0)
+
+
+def parse_qdisc_messages(data, entries):
+    """Append (ifindex, handle, parent, kind) for each RTM_NEWQDISC in one datagram of a dump.
+
+    Returns True once NLMSG_DONE is seen. Raises OSError on a netlink error, ValueError on a
+    malformed message.
+    """
+    offset = 0
+    size = len(data)
+    while offset + 16 <= size:
+        length, kind = _HEADER.unpack_from(data, offset)
+        if length < 16 or offset + length > size:
+            raise ValueError("malformed netlink message")
+        if kind == NLMSG_DONE:
+            return True
+        if kind == NLMSG_ERROR:
+            errno = -_ERRNO.unpack_from(data, offset + 16)[0]
+            if errno:
+                raise OSError(errno, os.strerror(errno))
+            return True
+        if kind == RTM_NEWQDISC:
+            if length < 16 + _TCMSG.size:
+                raise ValueError("malformed tcmsg")
+            ifindex, handle, parent = _TCMSG.unpack_from(data, offset + 16)[3:6]
+            qdisc_kind = None
+            position = offset + 16 + _TCMSG.size
+            end = offset + length
+            while position + 4 <= end:
+                attribute_length, attribute_type = _ATTRIBUTE.unpack_from(data, position)
+                if attribute_length < 4 or position + attribute_length > end:
+                    raise ValueError("malformed netlink attribute")
+                if attribute_type & NLA_TYPE_MASK == TCA_KIND:
+                    raw = bytes(data[position + 4:position + attribute_length])
+                    qdisc_kind = raw.split(b"\0", 1)[0].decode("ascii", "replace")
+                    break
+                position += (attribute_length + 3) & ~3
+            entries.append((ifindex, handle, parent, qdisc_kind))
+        offset += (length + 3) & ~3
+    return False
+
+
+def summarize_qdiscs(entries):
+    """{ifindex: {"qdisc": root kind, "qdisc_leaves": sorted kinds of an mq/mqprio root's children}}.
+
+    The children of an mq root are the qdiscs whose parent has the root's major handle (1:1, 1:2 ...;
+    0:1 ... for the mq the kernel attaches by default). Ingress and clsact hang off ffff:fff1 and
+    are neither root nor leaf.
+    """
+    roots = dict((ifindex, (handle, kind)) for ifindex, handle, parent, kind in entries if parent == TC_H_ROOT)
+    result = {}
+    for ifindex, (handle, kind) in roots.items():
+        leaves = set()
+        if kind in MULTIQUEUE_ROOTS:
+            leaves = set(child for index, dummy, parent, child in entries
+                         if index == ifindex and parent != TC_H_ROOT and child
+                         and (parent & TC_H_MAJOR_MASK) == (handle & TC_H_MAJOR_MASK)
+                         and (parent & TC_H_MAJOR_MASK) != TC_H_MAJOR_MASK)
+        result[ifindex] = {"qdisc": kind, "qdisc_leaves": sorted(leaves)}
+    return result
+
+
+def read_qdiscs():
+    """summarize_qdiscs() of this network namespace's RTM_GETQDISC dump. Raises OSError when refused."""
+    import socket
+
+    buf = bytearray(1 << 16)
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+    entries = []
+    try:
+        sock.bind((0, 0))
+        sock.send(_request_qdiscs(1))
+        while True:
+            size = sock.recv_into(buf)
+            if not size or parse_qdisc_messages(memoryview(buf)[:size], entries):
+                break
+    finally:
+        sock.close()
+    return summarize_qdiscs(entries)

@@ -23,7 +23,7 @@ import pytest
 
 import ansible_collections
 
-HELPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "netns_sockets.py")
+HERE = os.path.dirname(os.path.abspath(__file__))
 SPEC = {"established": 300, "established6": 20, "close_wait": 40, "fin_wait2": 10, "time_wait": 30}
 
 
@@ -42,15 +42,19 @@ def _unshare_problem():
 pytestmark = pytest.mark.skipif(_unshare_problem() is not None, reason=str(_unshare_problem()))
 
 
-@pytest.fixture(scope="module")
-def counted():
+def in_netns(unshare, helper, *args):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [os.path.dirname(path) for path in ansible_collections.__path__] + [env.get("PYTHONPATH", "")])
-    proc = subprocess.run(["unshare", "--net", sys.executable, HELPER, json.dumps(SPEC)], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, check=False, env=env, timeout=120)
+    proc = subprocess.run(unshare + [sys.executable, os.path.join(HERE, helper)] + list(args),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
-    result = json.loads(proc.stdout.decode("utf-8"))
+    return json.loads(proc.stdout.decode("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def counted():
+    result = in_netns(["unshare", "--net"], "netns_sockets.py", json.dumps(SPEC))
     assert "sockets" in result["facts"], result["facts"]
     return result
 
@@ -90,3 +94,37 @@ def test_listening_ports_are_complete_when_listeners_are_truncated(counted):
     assert len(sockets["listening_ports"]) == (3 if counted["ipv6"] else 2)
     assert counted["full_dump"]["listening_ports"] == counted["ss_listening_ports"]
     assert counted["proc"]["listening_ports"] == counted["ss_listening_ports"]
+
+
+@pytest.fixture(scope="module")
+def qdiscs():
+    return in_netns(["unshare", "--net", "--mount"], "netns_qdiscs.py")
+
+
+def _tc_major(handle):
+    return handle.split(":")[0] or "0"
+
+
+def test_each_interface_qdisc_is_the_root_tc_shows(qdiscs):
+    interfaces, shown = qdiscs["facts"], qdiscs["tc"]
+    assert "eth0" not in interfaces  # the namespace's own /sys, not the host's
+    roots = dict((entry["dev"], entry["kind"]) for entry in shown if entry.get("root"))
+    assert dict((name, entry["qdisc"]) for name, entry in interfaces.items()) == \
+        dict((name, roots.get(name)) for name in interfaces)
+    assert interfaces["fifo0"]["qdisc"] == "pfifo_fast" and interfaces["htb0"]["qdisc"] == "htb"
+    assert interfaces["lo"]["qdisc"] == "noqueue"
+    assert interfaces["down0"]["qdisc"] == roots.get("down0")  # whatever tc shows for a down device, or null
+
+
+def test_mq_leaves_are_its_children_as_tc_shows_them(qdiscs):
+    interfaces, shown = qdiscs["facts"], qdiscs["tc"]
+    if "tc qdisc replace dev mq0 root handle 1: mq" in qdiscs["refused"]:
+        pytest.skip("this kernel has no mq qdisc")
+    children = sorted(set(entry["kind"] for entry in shown if entry["dev"] == "mq0" and not entry.get("root")
+                          and _tc_major(entry.get("parent", "")) == "1"))
+    assert interfaces["mq0"]["qdisc"] == "mq"
+    assert interfaces["mq0"]["qdisc_leaves"] == children
+    if not any("tbf" in command for command in qdiscs["refused"]):
+        assert children == ["pfifo_fast", "tbf"]
+    for name in ("lo", "fifo0", "htb0", "down0"):  # not mq: no leaves, not even htb's pfifo or the ingress
+        assert interfaces[name]["qdisc_leaves"] == []

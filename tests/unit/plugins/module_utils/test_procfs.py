@@ -7,10 +7,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import socket
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, procfs
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, procfs, sockdiag
 
 GLOBAL_REASON = "global key: set it on the host (a container cannot set it for itself)"
 
@@ -90,9 +91,37 @@ def test_interfaces_virtual_speed_and_duplex(fixture_tree):
     interfaces = gather(fixture_tree, "linux-5.15-busy", sockets=False)["interfaces"]
     assert interfaces["eth1"] == {"txqueuelen": 1000, "mtu": 1500, "speed_mbps": 100, "duplex": "half",
                                   "operstate": "up", "carrier": 1, "admin_up": True, "virtual": False,
-                                  "qdisc": None}
+                                  "qdisc": None, "qdisc_leaves": []}
     assert interfaces["lo"]["virtual"] is True
     assert interfaces["lo"]["speed_mbps"] is None
+
+
+def test_interfaces_take_their_qdisc_by_name_and_fixture_trees_read_no_live_dump(fixture_tree, monkeypatch):
+    proc_path, sys_path = fixture_tree("linux-5.15-busy")
+
+    def refuse():
+        raise AssertionError("a fixture tree must not read this host's qdiscs")
+
+    monkeypatch.setattr(sockdiag, "read_qdiscs", refuse)
+    assert procfs.live_qdiscs(sys_path) == {}
+    interfaces = procfs.read_interfaces(sys_path, {"eth1": {"qdisc": "mq", "qdisc_leaves": ["fq_codel"]},
+                                                   "gone0": {"qdisc": "noqueue", "qdisc_leaves": []}})
+    assert (interfaces["eth1"]["qdisc"], interfaces["eth1"]["qdisc_leaves"]) == ("mq", ["fq_codel"])
+    assert (interfaces["lo"]["qdisc"], interfaces["lo"]["qdisc_leaves"]) == (None, [])
+    assert "gone0" not in interfaces
+
+
+def test_live_qdiscs_map_indexes_to_names_and_are_empty_when_refused(monkeypatch):
+    monkeypatch.setattr(sockdiag, "read_qdiscs", lambda: {1: {"qdisc": "noqueue", "qdisc_leaves": []},
+                                                          99999: {"qdisc": "mq", "qdisc_leaves": ["pfifo_fast"]}})
+    monkeypatch.setattr(socket, "if_nameindex", lambda: [(1, "lo"), (2, "eth0")])
+    assert procfs.live_qdiscs("/sys") == {"lo": {"qdisc": "noqueue", "qdisc_leaves": []}}
+
+    def refused():
+        raise OSError(13, "Permission denied")
+
+    monkeypatch.setattr(sockdiag, "read_qdiscs", refused)
+    assert procfs.live_qdiscs("/sys") == {}
 
 
 def test_real_host_interface_with_speed_minus_one_is_null(fixture_tree):

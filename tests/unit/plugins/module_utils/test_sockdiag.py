@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import socket
 import struct
@@ -274,3 +275,77 @@ def test_established_from_hashed_takes_off_the_other_hashed_states_only():
     assert sockdiag.established_from_hashed(100 + 28, every_other, 0) == 100
     # counters read a moment before the dump on a busy host: never negative
     assert sockdiag.established_from_hashed(5, every_other, 0) == 0
+
+
+QDISC_CAPTURE = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "rtnetlink", "qdisc_dump_6.18.json")
+
+
+def test_qdisc_dump_captured_on_6_18_gives_roots_and_mq_leaves_as_tc_shows_them():
+    with open(QDISC_CAPTURE) as handle:
+        capture = json.load(handle)
+    entries = []
+    done = [sockdiag.parse_qdisc_messages(bytes.fromhex(datagram), entries) for datagram in capture["datagrams"]]
+    assert done == [False, True]
+    assert len(entries) == len(capture["tc_qdisc_show"])  # tc shows one line per qdisc
+    names = dict((int(index), name) for index, name in capture["interfaces"].items())
+    summary = dict((names[index], entry) for index, entry in sockdiag.summarize_qdiscs(entries).items())
+    assert summary == {
+        "lo": {"qdisc": "noqueue", "qdisc_leaves": []},
+        "v1": {"qdisc": "noqueue", "qdisc_leaves": []},
+        "v0": {"qdisc": "mq", "qdisc_leaves": ["pfifo_fast", "tbf"]},  # tbf replaced queue 1:2's pfifo_fast
+        "v2": {"qdisc": "htb", "qdisc_leaves": []},  # not mq: its pfifo leaf and the ingress qdisc do not count
+        "v3": {"qdisc": "pfifo_fast", "qdisc_leaves": []},
+    }
+    assert (3, 0x10000, sockdiag.TC_H_ROOT, "mq") in entries  # v0: mq 1: root
+
+
+def _qdisc_message(ifindex, handle, parent, kind, extra=b""):
+    kind_attribute = struct.pack("=HH", 4 + len(kind) + 1, sockdiag.TCA_KIND) + kind.encode() + b"\0"
+    kind_attribute += b"\0" * (-len(kind_attribute) % 4)
+    body = struct.pack("=BBHiIII", 0, 0, 0, ifindex, handle, parent, 0) + extra + kind_attribute
+    return struct.pack("=IHHII", 16 + len(body), sockdiag.RTM_NEWQDISC, 2, 1, 0) + body
+
+
+def test_default_mq_with_handle_zero_and_mqprio_list_their_children():
+    entries = []
+    options = struct.pack("=HH", 8, 2) + b"\1\2\3\4"  # an attribute before TCA_KIND is skipped
+    datagram = b"".join([
+        _qdisc_message(2, 0, sockdiag.TC_H_ROOT, "mq"),
+        _qdisc_message(2, 0, 0x1, "fq_codel"), _qdisc_message(2, 0, 0x2, "fq_codel", options),
+        _qdisc_message(2, 0xFFFF0000, 0xFFFFFFF1, "clsact"),
+        _qdisc_message(3, 0x80000000, sockdiag.TC_H_ROOT, "mqprio"),
+        _qdisc_message(3, 0, 0x80000001, "pfifo_fast"), _qdisc_message(3, 0, 0x80000002, "fq"),
+        _qdisc_message(4, 0, sockdiag.TC_H_ROOT, "fq_codel"),
+        _qdisc_message(5, 0x10000, 0x20001, "pfifo"),  # no root in the dump: not reported
+    ])
+    done = struct.pack("=IHHIIi", 20, sockdiag.NLMSG_DONE, 2, 1, 0, 0)
+    assert sockdiag.parse_qdisc_messages(datagram + done, entries) is True
+    assert sockdiag.summarize_qdiscs(entries) == {
+        2: {"qdisc": "mq", "qdisc_leaves": ["fq_codel"]},
+        3: {"qdisc": "mqprio", "qdisc_leaves": ["fq", "pfifo_fast"]},
+        4: {"qdisc": "fq_codel", "qdisc_leaves": []},
+    }
+
+
+def test_qdisc_dump_errors_and_malformed_attributes():
+    error = struct.pack("=IHHIIi", 36, sockdiag.NLMSG_ERROR, 0, 1, 0, -1) + bytes(16)
+    with pytest.raises(OSError):
+        sockdiag.parse_qdisc_messages(error, [])
+    bad = bytearray(_qdisc_message(2, 0, sockdiag.TC_H_ROOT, "mq"))
+    bad[36:38] = struct.pack("=H", 200)  # TCA_KIND longer than the message
+    with pytest.raises(ValueError):
+        sockdiag.parse_qdisc_messages(bytes(bad), [])
+
+
+def _route_netlink_works():
+    try:
+        sockdiag.read_qdiscs()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _route_netlink_works(), reason="rtnetlink refused here")
+def test_live_dump_has_a_root_qdisc_for_loopback():
+    loopback = socket.if_nametoindex("lo")
+    assert sockdiag.read_qdiscs()[loopback]["qdisc"] in ("noqueue", "noop", "pfifo_fast", "fq_codel")
