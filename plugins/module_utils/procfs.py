@@ -24,6 +24,9 @@ INIT_NETNS_ONLY_KEYS = ("net/ipv4/tcp_mem", "net/core/netdev_max_backlog")
 CONTAINER_CGROUP_MARKERS = ("docker", "libpod", "kubepods", "lxc", "containerd", "crio", "machine.slice")
 SNMP_FILES = ("net/snmp", "net/netstat")
 UNLIMITED = -1  # how an "unlimited" rlimit is reported
+# cgroup v1 memory.limit_in_bytes reads PAGE_COUNTER_MAX * PAGE_SIZE (0x7ffffffffffff000 with 4 KiB
+# pages) when no limit is set; anything this large is "no limit" whatever the page size.
+CGROUP_V1_UNLIMITED_FROM = 1 << 62
 
 
 def read_text(path):
@@ -198,6 +201,95 @@ def detect_namespace(proc_path, root_path=None):
         cgroup = read_text(os.path.join(proc_path, "1/cgroup")) or ""
         container = any(marker in cgroup for marker in CONTAINER_CGROUP_MARKERS)
     return {"init_netns": init_netns, "proc_sys_writable": writable, "container": container}
+
+
+def _cgroup_membership(proc_path):
+    """(version, path) of this process's memory cgroup from proc_path/self/cgroup, or (None, None).
+
+    A v1 line naming the memory controller wins (hybrid hosts keep memory on v1); else the v2 "0::" line.
+    """
+    unified = None
+    for line in (read_text(os.path.join(proc_path, "self/cgroup")) or "").splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        if "memory" in parts[1].split(","):
+            return 1, parts[2]
+        if parts[0] == "0" and parts[1] == "":
+            unified = parts[2]
+    return (2, unified) if unified is not None else (None, None)
+
+
+def _cgroup_mount(proc_path, sys_path, version):
+    """(mount root inside the hierarchy, directory under sys_path) of the memory hierarchy.
+
+    From proc_path/self/mountinfo: a cgroup2 mount for v2, a cgroup mount with the memory option
+    for v1. Mount points under /sys are taken relative to sys_path, so fixture trees work; without
+    mountinfo, the usual places.
+    """
+    for line in (read_text(os.path.join(proc_path, "self/mountinfo")) or "").splitlines():
+        fields, dummy, tail = line.partition(" - ")
+        fields, tail = fields.split(), tail.split()
+        if len(fields) < 5 or len(tail) < 3:
+            continue
+        if (tail[0] == "cgroup2" and version == 2) or \
+                (tail[0] == "cgroup" and version == 1 and "memory" in tail[2].split(",")):
+            mount_point = fields[4].replace("\\040", " ")
+            if mount_point == "/sys" or mount_point.startswith("/sys/"):
+                return fields[3], os.path.join(sys_path, mount_point[len("/sys/"):])
+            return fields[3], (mount_point if os.path.realpath(sys_path) == "/sys" else None)
+    default = "fs/cgroup/memory" if version == 1 else "fs/cgroup"
+    return "/", os.path.join(sys_path, default)
+
+
+def _memory_limit(directory, version):
+    """The limit set in one cgroup directory: bytes, 0 for none, None when unreadable."""
+    text = (read_text(os.path.join(directory, "memory.max" if version == 2 else "memory.limit_in_bytes")) or "").strip()
+    if text == "max":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    return 0 if version == 1 and value >= CGROUP_V1_UNLIMITED_FROM else value
+
+
+def _as_sys_path(path, sys_path):
+    """A path under sys_path as /sys/..., whatever sys_path is (evidence paths read the same everywhere)."""
+    relative = os.path.relpath(path, sys_path)
+    return path if relative.startswith("..") else "/sys/" + relative
+
+
+def read_cgroup(proc_path, sys_path):
+    """{version, path, memory_max_bytes, memory_max_file}: the tightest memory limit from this
+    process's cgroup up to the top of the hierarchy visible here (memory.max on v2, "max" = none;
+    memory.limit_in_bytes on v1, >= 2**62 = none). null when there is no limit or no cgroup.
+
+    The cgroup path is mapped into the mount through the mount's root (a container without a
+    cgroup namespace sees its own cgroup bind-mounted at /sys/fs/cgroup). The kernel charges socket
+    memory to the memory cgroup, so memory_max_bytes bounds what TCP can use here.
+    """
+    version, path = _cgroup_membership(proc_path)
+    result = {"version": version, "path": path, "memory_max_bytes": None, "memory_max_file": None}
+    if version is None:
+        return result
+    root, mount_dir = _cgroup_mount(proc_path, sys_path, version)
+    if mount_dir is None:
+        return result
+    relative = path
+    if root != "/" and (path == root or path.startswith(root.rstrip("/") + "/")):
+        relative = path[len(root):]
+    if "/.." in "/" + relative:  # outside our cgroup namespace: only the mount's top is known
+        relative = ""
+    parts = [part for part in relative.split("/") if part]
+    for depth in range(len(parts), -1, -1):
+        directory = os.path.join(mount_dir, *parts[:depth])
+        limit = _memory_limit(directory, version)
+        if limit and (result["memory_max_bytes"] is None or limit < result["memory_max_bytes"]):
+            result["memory_max_bytes"] = limit
+            result["memory_max_file"] = _as_sys_path(
+                os.path.join(directory, "memory.max" if version == 2 else "memory.limit_in_bytes"), sys_path)
+    return result
 
 
 def read_sysctls(proc_path, kernel, init_netns):
@@ -484,6 +576,7 @@ def gather(proc_path="/proc", sys_path="/sys", sample_seconds=0.0, sockets=True,
         "conntrack": read_conntrack(proc_path),
         "softnet": read_softnet(proc_path),
         "interfaces": read_interfaces(sys_path),
+        "cgroup": read_cgroup(proc_path, sys_path),
         "sockets": read_sockets(proc_path, sockets, port_range, listeners_max,
                                 hashed_tcp_sockets(sockstat), sockstat["tcp"].get("tw")),
     }

@@ -11,8 +11,8 @@ import os
 from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module
 
 FACT_KEYS = {"kernel", "namespace", "sysctl", "sysctl_writable", "sysctl_unavailable", "counters", "rates",
-             "sample_seconds", "sockstat", "files", "nofile", "conntrack", "softnet", "interfaces", "sockets",
-             "findings"}
+             "sample_seconds", "sockstat", "files", "nofile", "conntrack", "softnet", "interfaces", "cgroup",
+             "sockets", "findings"}
 
 
 def test_module_returns_facts_of_a_fixture_tree_in_check_mode(fixture_tree, tmpdir):
@@ -25,6 +25,9 @@ def test_module_returns_facts_of_a_fixture_tree_in_check_mode(fixture_tree, tmpd
     assert facts["counters"]["TcpExt.ListenOverflows"] == 1806
     assert facts["sockets"]["source"] == "proc"
     assert len(facts["sockets"]["listeners"]) == 1
+    assert facts["sockets"]["listening_ports"] == [80, 443]
+    assert facts["interfaces"]["eth1"]["qdisc"] is None  # a fixture tree: no live rtnetlink dump
+    assert facts["cgroup"]["version"] is None
     assert [finding["id"] for finding in facts["findings"]][:2] == ["conntrack_pressure", "rst_send_failed"]
 
 
@@ -35,6 +38,8 @@ def test_module_on_this_host(tmpdir):
     assert facts["sockets"]["source"] in ("netlink", "proc")
     assert facts["kernel"]["release"] == os.uname()[2]
     assert facts["sysctl"]["net.core.somaxconn"] > 0
+    assert facts["interfaces"]["lo"]["qdisc"] is not None
+    assert facts["cgroup"]["version"] in (1, 2)
 
 
 def test_module_rejects_bad_options(tmpdir):
