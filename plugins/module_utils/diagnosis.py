@@ -30,7 +30,11 @@ RST_FAILED_TOTAL_WARNING = 1
 RST_FAILED_TOTAL_CRITICAL = 1000
 RST_FAILED_RATE_WARNING = 0.001
 RST_FAILED_RATE_CRITICAL = 1.0
-# Under memory pressure the kernel already counts orphans x4 against tcp_max_orphans.
+# tcp_out_of_resources() (tcp_timer.c), run when an orphan's retransmit or probe timer fires, shifts
+# the orphan count left once if the peer has been silent for over 2 x TCP_RTO_MAX (240 s) or the
+# orphan's retries ran out, and once more after a soft ICMP error, before comparing it with
+# tcp_max_orphans: such orphans are reset from half or a quarter of the limit. Memory pressure plays
+# no part in that shift. Warning at a quarter: the worst-placed orphans are already being reset.
 ORPHAN_FRACTION_WARNING = 0.25
 ORPHAN_FRACTION_CRITICAL = 0.8
 TIME_WAIT_OVERFLOW_TOTAL_WARNING = 1
@@ -276,7 +280,9 @@ def _orphan_pressure(facts, counters):
     return _finding(
         "orphan_pressure", severity,
         "%d orphaned sockets (closed by the application, not yet by the peer) are %.0f%% of "
-        "tcp_max_orphans; under memory pressure the kernel resets orphans at a quarter of the limit."
+        "tcp_max_orphans. When an orphan's timer fires the kernel counts orphans twice over if its peer "
+        "has been silent for 4 minutes, and four times over if a soft ICMP error came too, so such "
+        "orphans are reset (\"too many orphaned sockets\") from half or a quarter of the limit."
         % (orphans, 100 * fraction),
         evidence,
         "Raise net.ipv4.tcp_max_orphans (each orphan may hold up to about 64 KB) and lower "

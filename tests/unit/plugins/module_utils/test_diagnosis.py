@@ -204,3 +204,13 @@ def test_diagnose_does_not_modify_facts(fixture_tree):
     before = copy.deepcopy(facts)
     diagnosis.diagnose(facts)
     assert facts == before
+
+
+def test_orphan_summary_names_the_timer_penalty_not_memory_pressure(fixture_tree):
+    # tcp_out_of_resources() shifts the orphan count for a silent peer and for a soft ICMP error;
+    # tcp_too_many_orphans() knows nothing of memory pressure.
+    facts = _quiet(fixture_tree)
+    facts["sockstat"]["tcp"]["orphan"] = 40000
+    summary = by_id(diagnosis.diagnose(facts))["orphan_pressure"]["summary"]
+    assert "memory pressure" not in summary
+    assert "silent" in summary and "soft ICMP error" in summary and "half or a quarter" in summary
