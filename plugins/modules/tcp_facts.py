@@ -19,10 +19,22 @@ description:
     collection can tune (value, whether it is writable here, and why not), all counters of
     C(/proc/net/snmp) and C(/proc/net/netstat) (named like C(TcpExt.ListenOverflows)), C(sockstat),
     C(fs.file-nr), RLIMIT_NOFILE of itself and of given PIDs and services, conntrack, C(softnet_stat),
-    interfaces from C(/sys/class/net), and per-state TCP socket counts with the listeners.
+    interfaces from C(/sys/class/net) with each one's qdisc, the memory limit of its cgroup, and per-state
+    TCP socket counts with the listeners and listening ports.
   - Sockets are read over netlink C(NETLINK_SOCK_DIAG) in pure Python, keeping counts and a port bitmap
     only, so memory stays bounded with 100 000+ sockets. When netlink is unavailable, or O(proc_path) is
     not this process's own C(/proc), it parses C(proc_path/net/tcp) and C(tcp6) line by line instead.
+  - Over netlink the ESTABLISHED and TIME_WAIT sockets are not dumped one by one. ESTABLISHED is
+    C(sockstat) C(TCP inuse) plus C(TCP6 inuse) (every hashed full socket) less the other hashed states,
+    which a small dump counts. C(Tcp.CurrEstab) is not used because since Linux 6.10 (and in stable
+    backports) it counts CLOSE_WAIT sockets too. TIME_WAIT is C(sockstat) C(tw) less the FIN_WAIT2
+    timewait sockets.
+  - Qdiscs come from an rtnetlink C(RTM_GETQDISC) dump of the module's own network namespace. Only
+    when O(sys_path) is the real C(/sys); otherwise they are null.
+  - The cgroup memory limit is the tightest C(memory.max) (cgroup v2) or C(memory.limit_in_bytes)
+    (v1) from the cgroup in C(proc_path/self/cgroup) up to the top of the hierarchy visible here.
+    The kernel charges socket memory to that cgroup, and C(kernel.mem_total_bytes) is the host's RAM
+    even inside a container.
   - Returns the facts as C(ansible_facts.tcp) with a C(findings) list. Finding ids are stable - C(listen_queue_overflow),
     C(syn_queue_pressure), C(tcp_memory_pressure), C(rst_send_failed), C(orphan_pressure),
     C(time_wait_overflow), C(ephemeral_port_pressure), C(fd_pressure), C(conntrack_pressure),
@@ -165,13 +177,36 @@ ansible_facts:
           type: dict
           returned: always
         interfaces:
-          description: Per interface txqueuelen, mtu, speed_mbps, duplex, operstate, carrier, admin_up, virtual, qdisc (null).
+          description:
+            - Per interface txqueuelen, mtu, speed_mbps, duplex, operstate, carrier, admin_up, virtual, qdisc
+              and qdisc_leaves.
+            - qdisc is the kind of the root qdisc (for example C(fq_codel), C(mq), C(pfifo_fast), C(noqueue)).
+              It is null when the rtnetlink dump is refused, for a fixture O(sys_path), and for an interface
+              that is down with no qdisc attached yet.
+            - qdisc_leaves is the sorted list of the distinct kinds of an C(mq) or C(mqprio) root's children,
+              one per transmit queue; it is empty for any other root.
           type: dict
           returned: always
+          sample: {"eth0": {"txqueuelen": 1000, "mtu": 1500, "speed_mbps": 10000, "duplex": "full",
+                            "operstate": "up", "carrier": 1, "admin_up": true, "virtual": false,
+                            "qdisc": "mq", "qdisc_leaves": ["fq_codel"]}}
+        cgroup:
+          description:
+            - version (1, 2 or null), path (this process's memory cgroup from C(/proc/self/cgroup), or null),
+              memory_max_bytes (the tightest memory limit from that cgroup up to the top of the hierarchy
+              visible here; null when there is none) and memory_max_file (the file that sets it).
+            - C(max) in C(memory.max), and a C(memory.limit_in_bytes) of 2**62 or more, mean no limit.
+          type: dict
+          returned: always
+          sample: {"version": 2, "path": "/system.slice/web.service", "memory_max_bytes": 536870912,
+                   "memory_max_file": "/sys/fs/cgroup/system.slice/web.service/memory.max"}
         sockets:
           description:
             - source (netlink, proc, disabled or unavailable), total, states (per TCP state), listeners
-              (family, address, port, backlog, queue), local_ports_in_ephemeral_range.
+              (family, address, port, backlog, queue), listening_ports, local_ports_in_ephemeral_range.
+            - listeners holds at most O(listeners_max) entries, fullest accept queue first;
+              listening_ports is the sorted list of every TCP port in LISTEN (IPv4 and IPv6), complete
+              even when listeners is cut short.
           type: dict
           returned: always
         findings:
