@@ -450,13 +450,12 @@ def live_qdiscs(sys_path):
     mount) lists that netns' interfaces.
     """
     from ansible_collections.tcptune.linux.plugins.module_utils import sockdiag
-    import socket  # noqa: local import keeps the module import set small
 
     if os.path.realpath(sys_path) != "/sys":
         return {}
     try:
         by_index = sockdiag.read_qdiscs()
-        names = dict(socket.if_nameindex())
+        names = sockdiag.interface_names()
     except (OSError, ValueError):
         return {}
     return dict((names[index], entry) for index, entry in by_index.items() if index in names)

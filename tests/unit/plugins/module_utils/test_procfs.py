@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import socket
 
 import pytest
 
@@ -114,7 +113,7 @@ def test_interfaces_take_their_qdisc_by_name_and_fixture_trees_read_no_live_dump
 def test_live_qdiscs_map_indexes_to_names_and_are_empty_when_refused(monkeypatch):
     monkeypatch.setattr(sockdiag, "read_qdiscs", lambda: {1: {"qdisc": "noqueue", "qdisc_leaves": []},
                                                           99999: {"qdisc": "mq", "qdisc_leaves": ["pfifo_fast"]}})
-    monkeypatch.setattr(socket, "if_nameindex", lambda: [(1, "lo"), (2, "eth0")])
+    monkeypatch.setattr(sockdiag, "interface_names", lambda: {1: "lo", 2: "eth0"})
     assert procfs.live_qdiscs("/sys") == {"lo": {"qdisc": "noqueue", "qdisc_leaves": []}}
 
     def refused():
