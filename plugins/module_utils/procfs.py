@@ -551,6 +551,9 @@ def gather(proc_path="/proc", sys_path="/sys", sample_seconds=0.0, sockets=True,
     counters, _sources = read_counters(proc_path)
     sockstat = read_sockstat(proc_path, kernel["page_size"])
     port_range = sysctl.get("net.ipv4.ip_local_port_range") or [32768, 60999]
+    # Right after sockstat: the dump's counts are subtracted from its inuse, so keep the gap short.
+    sockets_summary = read_sockets(proc_path, sockets, port_range, listeners_max, hashed_tcp_sockets(sockstat),
+                                   sockstat["tcp"].get("tw"))
     nofile_pids = {}
     for pid in pids or ():
         nofile_pids[str(pid)] = read_pid_nofile(proc_path, pid)
@@ -576,8 +579,7 @@ def gather(proc_path="/proc", sys_path="/sys", sample_seconds=0.0, sockets=True,
         "softnet": read_softnet(proc_path),
         "interfaces": read_interfaces(sys_path),
         "cgroup": read_cgroup(proc_path, sys_path),
-        "sockets": read_sockets(proc_path, sockets, port_range, listeners_max,
-                                hashed_tcp_sockets(sockstat), sockstat["tcp"].get("tw")),
+        "sockets": sockets_summary,
     }
     facts["findings"] = diagnosis.diagnose(facts)
     return facts
