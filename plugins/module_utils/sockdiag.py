@@ -51,8 +51,8 @@ BULK_STATES = (1 << TCP_ESTABLISHED) | (1 << TCP_TIME_WAIT)
 # tables: ESTABLISHED plus the states below, which the small first dump returns anyway. Not in inuse:
 # timewait sockets (TIME_WAIT and orphaned FIN_WAIT2, idiag_timer 3), request sockets (reported as
 # SYN_RECV; reqsk_queue_hash_req() does not touch inuse), and unhashed CLOSE sockets.
-# Left over: a Fast Open child still in SYN_RECV is hashed but dumped like a request socket, so it
-# counts as ESTABLISHED for its one round trip.
+# Left over: a Fast Open child still in SYN_RECV is hashed, but the dump reports it as SYN_RECV just
+# like the request sockets, so it cannot be taken off and counts as ESTABLISHED for that round trip.
 HASHED_OTHER_STATES = (TCP_SYN_SENT, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_LISTEN,
                        TCP_CLOSING)
 TIMEWAIT_TIMER = 3  # idiag_timer of a timewait socket (inet_twsk_diag_fill)
