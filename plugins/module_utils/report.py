@@ -500,6 +500,8 @@ def status_bar_svg(counts, width=720, height=28):
     """One stacked bar of hosts per status, with a legend; only statuses that occur are drawn."""
     total = sum(counts.values())
     present = [s for s in STATUSES if counts.get(s)]
+    legend_width = sum(24 + 7 * len("%s %d" % (s, counts[s])) for s in present)
+    width = max(width, legend_width)
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" role="img" width="%d" height="%d" viewBox="0 0 %d %d">'
              % (width, height + 22, width, height + 22), "<title>hosts per status</title>"]
     x = 0.0
@@ -542,7 +544,7 @@ _CSS = """
 body{font-family:sans-serif;margin:1.5em;color:#222;max-width:90em}
 table{border-collapse:collapse;margin:.5em 0 1.2em}
 th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top;font-size:.88em}
-th{background:#f3f3f3} #hosts th{cursor:pointer;user-select:none} code{font-size:.95em}
+th{background:#f3f3f3} #hosts td:first-child,#hosts td:nth-child(4){white-space:nowrap} #hosts th{cursor:pointer;user-select:none} code{font-size:.95em}
 .st{display:inline-block;padding:0 .4em;border-radius:3px;color:#fff;white-space:nowrap}
 .critical{color:#c62828;font-weight:bold}.warning{color:#ef6c00;font-weight:bold}.info{color:#1565c0}
 tr.changed,tr.would-change{background:#fff8e1} tr.drift{background:#fff3e0} tr.skipped{color:#777}
