@@ -666,7 +666,7 @@ def render_html(report):
     buttons.extend('<button data-status=%s>%s %d</button>' % (quoteattr(s), escape(s), summary["status"][s])
                    for s in STATUSES if summary["status"][s])
     body.append('<div class="filters">Status: %s</div>' % "".join(buttons))
-    body.append('<div class="filters">%s%s%s<label>host <input id="f-text" type="search"></label> '
+    body.append('<div class="filters">%s%s%s<label>host <input id="f-text" type="search"/></label> '
                 '<span id="shown">%d</span> shown</div>' % (
                     _select("finding", "finding", [f for h in hosts for f in (x["id"] for x in h["findings"])]),
                     _select("kernel", "kernel", [h["kernel"] for h in hosts]),
