@@ -116,7 +116,7 @@ def _key_rows(result, drift):
         rows.append({
             "key": key,
             "before": value_text(previous.get(key, before.get(key))),
-            "planned": value_text(settings.get(key)),
+            "planned": value_text(settings.get(key, _dict(plan.get("sysctl")).get(key))),
             "after": value_text(after.get(key)) if after else "",
             "status": status,
             "reason": reason,
@@ -429,8 +429,9 @@ def render_markdown(report):
         lines.extend(["", "## Hosts that differ from the majority", "", "| key | majority | differing hosts |",
                       "|---|---|---|"])
         for key, entry in report["outliers"].items():
-            lines.append("| `%s` | %s (%d) | %s |" % (key, _md_cell(entry["majority"]), entry["majority_hosts"],
-                                                     _md_cell(", ".join("%s=%s" % item for item in entry["differ"].items()))))
+            differ = ", ".join("%s=%s" % item for item in entry["differ"].items())
+            lines.append("| `%s` | %s (%d) | %s |" % (
+                key, _md_cell(entry["majority"]), entry["majority_hosts"], _md_cell(differ)))
     for host in report["hosts"]:
         lines.extend(["", "## %s: %s" % (host["host"], host["status"]), "", _md_cell(host["reason"])])
         if host["failure"]:
@@ -660,7 +661,7 @@ def render_html(report):
         body.append("<p>Generated %s.</p>" % escape(report["generated"]))
     body.append("<p>%d host(s): %s.</p>" % (summary["hosts"], escape(", ".join(
         "%d %s" % (summary["status"][s], s) for s in STATUSES if summary["status"][s]) or "none")))
-    if hosts:
+    if sum(1 for count in summary["status"].values() if count) > 1:  # one colour says nothing
         body.append(status_bar_svg(summary["status"]))
     buttons = ['<button data-status="" class="on">all %d</button>' % len(hosts)]
     buttons.extend('<button data-status=%s>%s %d</button>' % (quoteattr(s), escape(s), summary["status"][s])

@@ -51,8 +51,8 @@ def result(rng, name, mode, status):
         drift = {"net.core.somaxconn": {"persisted": "65535", "live": "4096"}}
     return {
         "host": name, "mode": mode, "profile": profile, "kernel": kernel, "container": False,
-        "facts_before": {"sysctl": before, "sockets": {"states": {"ESTABLISHED": rng.randint(0, 90000),
-                                                                 "TIME_WAIT": rng.randint(0, 40000)}},
+        "facts_before": {"sysctl": before,
+                         "sockets": {"states": {"ESTABLISHED": rng.randint(0, 90000), "TIME_WAIT": rng.randint(0, 40000)}},
                          "interfaces": {"eth0": {"txqueuelen": 1000}}},
         "facts_after": {"sysctl": after, "interfaces": {"eth0": {"txqueuelen": 1000 if mode == "audit" else 10000}}},
         "plan": {"feasible": True, "warnings": [], "sysctl": planned,
@@ -77,14 +77,13 @@ def fleet(size, seed=14):
     """(results, failures, unreachable, play_hosts) for ``size`` hosts with every status present."""
     rng = random.Random(seed)
     results, failures, unreachable, play_hosts = {}, {}, {}, []
-    cycle = (["tuned"] * 10 + ["unchanged"] * 6 + ["would change"] * 2 + ["drift", "infeasible", "failed",
-                                                                            "unreachable", "not reached"])
+    cycle = (["tuned"] * 10 + ["unchanged"] * 6 + ["would change"] * 2
+             + ["drift", "infeasible", "failed", "unreachable", "not reached"])
+    first = ["tuned", "unchanged", "would change", "drift", "infeasible", "failed", "unreachable", "not reached"]
     for index in range(size):
         name = "host-%03d.example.net" % index
         play_hosts.append(name)
-        status = cycle[index % len(cycle)] if index >= 8 else ["tuned", "unchanged", "would change", "drift",
-                                                                 "infeasible", "failed", "unreachable",
-                                                                 "not reached"][index]
+        status = cycle[index % len(cycle)] if index >= len(first) else first[index]
         if status in ("tuned", "unchanged", "drift"):
             results[name] = result(rng, name, "apply", status)
         elif status == "would change":

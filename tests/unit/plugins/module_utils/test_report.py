@@ -228,9 +228,11 @@ def test_html_is_self_contained_escaped_and_well_formed():
 def test_charts_only_where_they_say_something():
     healthy = _result(changed=False)
     healthy["findings_before"] = []
-    page = render_html(build_report({"h": healthy}))
-    assert page.count("<svg") == 1  # the status bar; no findings chart for a fleet without findings
-    assert render_html(build_report({"h": _result()})).count("<svg") == 2
+    assert render_html(build_report({"h": healthy, "g": healthy})).count("<svg") == 0
+    # Two statuses: the status bar; findings: their chart.
+    assert render_html(build_report({"h": healthy}, unreachable={"u": "x"})).count("<svg") == 1
+    assert render_html(build_report({"h": _result()})).count("<svg") == 1
+    assert render_html(build_report({"h": _result()}, unreachable={"u": "x"})).count("<svg") == 2
     assert render_html(build_report({})).count("<svg") == 0
 
 
