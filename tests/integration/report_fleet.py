@@ -46,7 +46,7 @@ def inventory(healthy, unreachable_first=False):
         hosts["%sok%02d" % (PREFIX, index)] = dict(podman)
     hosts[PREFIX + "drift"] = dict(podman)
     hosts[PREFIX + "failed"] = dict(podman, tcp_tuning_sysctl_overrides=BAD_OVERRIDE)
-    hosts[PREFIX + "infeasible"] = dict(podman, tcp_tuning_target_connections=500000000)
+    hosts[PREFIX + "infeasible"] = dict(podman, tcp_tuning_target_connections=50000000)
     unreachable = {PREFIX + "unreachable": {
         "ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_user": "nobody",
         "ansible_ssh_common_args": "-o ConnectTimeout=5 -o StrictHostKeyChecking=no"}}

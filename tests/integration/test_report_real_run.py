@@ -71,7 +71,7 @@ def test_audit_report_has_every_host_with_its_status_and_reason(phases):
     assert "net.ipv4.tcp_mem" in failed["reason"] and "must not decrease" in failed["reason"]
     infeasible = hosts[prefix + "infeasible"]
     assert infeasible["status"] == "infeasible"
-    assert "500000000 connections need" in infeasible["reason"]
+    assert "50000000 connections need" in infeasible["reason"]
     unreachable = hosts[prefix + "unreachable"]
     assert unreachable["status"] == "unreachable"
     assert "Connection refused" in unreachable["reason"]
