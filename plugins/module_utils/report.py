@@ -275,8 +275,10 @@ def _status(result, failure, unreachable, drift, keys, limits_changed, txq_rows)
         parts.append("txqueuelen of " + ", ".join(changed_ifaces))
     reverted = _dict(result.get("reverted"))
     if mode == "revert":
-        return ("tuned", "reverted what the role wrote") if reverted.get("changed") else (
-            "unchanged", "nothing to revert")
+        restored = _list(reverted.get("sysctl_changed_keys"))
+        if restored or reverted.get("limits_changed") or reverted.get("txqueuelen_changed") or reverted.get("changed"):
+            return "tuned", "reverted what the role wrote (%d sysctl key(s) restored)" % len(restored)
+        return "unchanged", "nothing to revert"
     if not parts:
         return "unchanged", "already as planned"
     if mode in ("audit", "check"):

@@ -236,6 +236,15 @@ def test_charts_only_where_they_say_something():
     assert render_html(build_report({})).count("<svg") == 0
 
 
+def test_revert_is_tuned_when_it_restored_something():
+    reverted = dict(_result(mode="revert"), reverted={"sysctl_changed_keys": ["net.core.somaxconn"],
+                                                      "limits_changed": False, "txqueuelen_changed": False})
+    nothing = dict(_result(mode="revert"), reverted={"sysctl_changed_keys": [], "limits_changed": False})
+    report = build_report({"r": reverted, "n": nothing})
+    assert _status(report, "r") == ("tuned", "reverted what the role wrote (1 sysctl key(s) restored)")
+    assert _status(report, "n") == ("unchanged", "nothing to revert")
+
+
 def test_report_files_names():
     files = report_files(build_report({}), "/r")
     assert sorted(path for path, text in files.values()) == [
