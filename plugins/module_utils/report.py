@@ -237,8 +237,10 @@ def _infeasible_reason(plan, message=""):
             _human_bytes(estimate.get("ram_bytes")), _human_bytes(estimate.get("per_socket_bytes")))
     else:
         text = message or "the plan does not fit"
-    warnings = "; ".join(str(w) for w in _list(plan.get("warnings")))
-    return text + (": " + warnings if warnings else "")
+    warnings = [str(w) for w in _list(plan.get("warnings"))]
+    # The refusal itself; the other warnings are listed with the host.
+    warnings = [w for w in warnings if w.startswith("infeasible")] or warnings[:1]
+    return text + (": " + "; ".join(warnings) if warnings else "")
 
 
 def _status(result, failure, unreachable, drift, keys, limits_changed, txq_rows):
@@ -412,6 +414,11 @@ def _md_cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _short(text, limit=160):
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
+
+
 def render_markdown(report):
     summary = report["summary"]
     lines = ["# %s" % report["title"], ""]
@@ -421,7 +428,7 @@ def render_markdown(report):
     lines.extend(["| host | status | reason | kernel | profile | findings |", "|---|---|---|---|---|---|"])
     for host in report["hosts"]:
         lines.append("| %s | **%s** | %s | %s | %s | %s |" % (
-            _md_cell(host["host"]), host["status"], _md_cell(host["reason"]), _md_cell(host["kernel"]),
+            _md_cell(host["host"]), host["status"], _md_cell(_short(host["reason"])), _md_cell(host["kernel"]),
             _md_cell(host["profile"]), _md_cell(", ".join(f["id"] for f in host["findings"]))))
     if report["finding_counts"]:
         lines.extend(["", "## Findings across the fleet", "", "| finding | severity | hosts |", "|---|---|---|"])
@@ -681,11 +688,12 @@ def render_html(report):
         ids = " ".join(f["id"] for f in host["findings"])
         changes = sum(1 for r in host["keys"] if r["status"] in ("changed", "would change", "drift"))
         rows.append('<tr data-index="%d" data-host=%s data-status=%s data-kernel=%s data-profile=%s data-findings=%s>'
-                    '<td><a href="#host-%d">%s</a></td><td data-sort="%d">%s</td><td>%s</td><td>%s</td><td>%s</td>'
-                    '<td>%s</td><td data-sort="%06d">%d</td></tr>' % (
+                    '<td><a href="#host-%d">%s</a></td><td data-sort="%d">%s</td><td title=%s>%s</td><td>%s</td>'
+                    '<td>%s</td><td>%s</td><td data-sort="%06d">%d</td></tr>' % (
                         index, quoteattr(host["host"]), quoteattr(host["status"]), quoteattr(host["kernel"]),
                         quoteattr(host["profile"]), quoteattr(ids), index, escape(host["host"]),
-                        rank.get(host["status"], 99), _status_badge(host["status"]), escape(host["reason"]),
+                        rank.get(host["status"], 99), _status_badge(host["status"]), quoteattr(host["reason"]),
+                        escape(_short(host["reason"])),
                         escape(host["kernel"]), escape(host["profile"]), escape(ids), changes, changes))
     rows.append("</tbody></table>")
     body.append("".join(rows))

@@ -85,8 +85,9 @@ def load(report_dir):
         return json.load(handle)
 
 
-def fleet_run(healthy, out):
-    """Tune, drift one host by hand, audit everyone; then a serial run stopped by max_fail_percentage.
+def fleet_run(healthy, out, audit_serial="100%"):
+    """Tune, drift one host by hand, audit everyone (in batches of ``audit_serial``); then a serial run
+    stopped by max_fail_percentage.
 
     Returns {phase: {returncode, seconds, report}} with the reports of the three runs."""
     inv = inventory(healthy)
@@ -104,7 +105,8 @@ def fleet_run(healthy, out):
             drifted = Container(PREFIX + "drift")
             drifted.write_sysctl(DRIFT_KEY, DRIFT_VALUE)
             audit_dir = os.path.join(out, "audit")
-            rc, log, seconds = run_playbook(inv, workdir, audit_dir, {"tcp_tuning_audit_only": True})
+            rc, log, seconds = run_playbook(inv, workdir, audit_dir, {"tcp_tuning_audit_only": True,
+                                                                   "tcp_tuning_serial": audit_serial})
             phases["audit"] = {"returncode": rc, "seconds": round(seconds, 1), "log": log, "report": load(audit_dir)}
             stop_dir = os.path.join(out, "stopped")
             stop_inv = inventory(1, unreachable_first=True)
@@ -123,9 +125,10 @@ def fleet_run(healthy, out):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--healthy", type=int, default=2)
+    parser.add_argument("--serial", default="100%", help="batch size of the audit run")
     parser.add_argument("--out", default=os.path.join(REPO, "tests", "output", "report-fleet"))
     args = parser.parse_args()
-    phases = fleet_run(args.healthy, args.out)
+    phases = fleet_run(args.healthy, args.out, args.serial)
     for phase, item in phases.items():
         report = item["report"]
         print("%s: rc=%d %.1fs %s" % (phase, item["returncode"], item["seconds"],
