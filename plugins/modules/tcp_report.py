@@ -63,7 +63,9 @@ options:
 EXAMPLES = r"""
 - name: Write the fleet report
   tcptune.linux.tcp_report:
-    results: "{{ dict(ansible_play_hosts_all | zip(ansible_play_hosts_all | map('extract', hostvars, 'tcp_tuning_result'))) }}"
+    results: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'tcp_tuning_result'))) }}"
+    unreachable: {db3: "Failed to connect to the host via ssh: Connection timed out"}
+    failures: {db4: {task: "Apply every sysctl key in one call", message: "net.ipv4.tcp_mem: the three values must not decrease"}}
     play_hosts: "{{ ansible_play_hosts_all }}"
     dest: ./tcp-report
   delegate_to: localhost

@@ -60,7 +60,7 @@ def containers_of(inv):
     return [name for name, hv in hosts.items() if hv["ansible_connection"] != "ssh"]
 
 
-def run_playbook(inv, workdir, report_dir, extra, limit=None, forks=10, timeout=1200):
+def run_playbook(inv, workdir, report_dir, extra, limit=None, forks=10, timeout=1200, args=()):
     """(returncode, stdout tail, seconds)."""
     inv_path = os.path.join(workdir, "inventory.json")
     with open(inv_path, "w") as handle:
@@ -72,6 +72,7 @@ def run_playbook(inv, workdir, report_dir, extra, limit=None, forks=10, timeout=
             "-e", "@" + vars_path, PLAYBOOK]
     if limit:
         argv += ["-l", limit]
+    argv += list(args)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_HOST_KEY_CHECKING="False",
                ANSIBLE_RETRY_FILES_ENABLED="False", ANSIBLE_NOCOLOR="1",
                PATH=os.path.join(REPO, ".venv", "bin") + os.pathsep + os.environ.get("PATH", ""))
