@@ -106,8 +106,8 @@ def fleet_run(healthy, out, audit_serial="100%"):
             drifted = Container(PREFIX + "drift")
             drifted.write_sysctl(DRIFT_KEY, DRIFT_VALUE)
             audit_dir = os.path.join(out, "audit")
-            rc, log, seconds = run_playbook(inv, workdir, audit_dir, {"tcp_tuning_audit_only": True,
-                                                                   "tcp_tuning_serial": audit_serial})
+            audit_vars = {"tcp_tuning_audit_only": True, "tcp_tuning_serial": audit_serial}
+            rc, log, seconds = run_playbook(inv, workdir, audit_dir, audit_vars)
             phases["audit"] = {"returncode": rc, "seconds": round(seconds, 1), "log": log, "report": load(audit_dir)}
             stop_dir = os.path.join(out, "stopped")
             stop_inv = inventory(1, unreachable_first=True)
