@@ -300,6 +300,20 @@ def parse_sysctl_file(text):
     return result
 
 
+def drifted(persisted_text, live):
+    # type: (Optional[str], Dict[str, Any]) -> Dict[str, Dict[str, str]]
+    """{name: {persisted, live}} for the keys our own sysctl.d file sets whose live value differs
+    (changed by hand, or a file applied after ours at boot). Unknown and unreadable keys are left out."""
+    result = {}
+    for name, value in parse_sysctl_file(persisted_text or "").items():
+        if name not in catalogue.CATALOGUE or live.get(name) is None:
+            continue
+        key = catalogue.get(name)
+        if not same_value(key, live[name], value):
+            result[name] = {"persisted": value, "live": catalogue.format_value(key, live[name])}
+    return result
+
+
 def boot_files(sources, own=None):
     # type: (List[str], Optional[str]) -> List[str]
     """Files in the order systemd-sysctl applies them. Directories are merged by file name
@@ -420,6 +434,8 @@ def apply_settings(settings, path=DEFAULT_PATH, mode="set", unsupported="skip",
                    if not same_value(catalogue.get(name), current[name], wanted[name])]
         old_file = read_file(path)
         new_file = render_persist(wanted, skipped)
+        persisted_live = dict((name, current[name] if name in current else read_live(proc_path, name))
+                              for name in parse_sysctl_file(old_file or "") if name in catalogue.CATALOGUE)
         result = {
             "changed": bool(changes) or old_file != new_file,
             "changed_keys": [name for name, dummy_b, dummy_c in changes],
@@ -427,6 +443,7 @@ def apply_settings(settings, path=DEFAULT_PATH, mode="set", unsupported="skip",
             "previous": dict((name, old) for name, dummy_b, old in changes),
             "applied": dict((name, wanted[name]) for name in wanted),
             "overridden_by": conflicts(path, wanted, sources),
+            "drift": drifted(old_file, persisted_live),
             "path": path,
             "file_changed": old_file != new_file,
             "in_init_netns": init_netns,
@@ -514,6 +531,7 @@ def revert_settings(path=DEFAULT_PATH, state_dir=DEFAULT_STATE_DIR, proc_path="/
             "previous": dict((name, cur) for name, dummy_b, cur in restores),
             "applied": dict((name, old) for name, old, dummy_c in restores),
             "overridden_by": {},
+            "drift": {},
             "path": path,
             "file_changed": old_file is not None,
             "in_init_netns": init_netns,

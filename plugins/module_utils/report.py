@@ -1,10 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fleet report: per-host ``tcp_tuning_result`` facts -> one report dict -> JSON, Markdown, HTML.
+"""Fleet report: what happened on every host of the play -> one report dict -> JSON, Markdown, HTML, JUnit.
 
-Pure functions over plain data. The HTML page is self-contained: inline CSS and inline SVG,
-no scripts, no external assets.
+Pure functions over plain data. Every host of the play gets exactly one status (``STATUSES``). The
+input per host is whatever the play recorded: the role's ``tcp_tuning_result``, the failed task and
+its message (``failure``), the unreachable message, or nothing (never reached). The JSON follows
+docs/report-schema.json (``SCHEMA_VERSION``). The HTML page is one self-contained file: inline CSS,
+inline SVG and an inline script for sorting and filtering; it loads nothing.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -12,12 +15,20 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
+from collections import Counter
 from html import escape
+from xml.sax.saxutils import quoteattr
 
+SCHEMA_VERSION = "2.0"
+STATUSES = ("tuned", "unchanged", "would change", "drift", "infeasible", "failed", "unreachable", "not reached")
+STATUS_COLOURS = {"tuned": "#2e7d32", "unchanged": "#9e9e9e", "would change": "#1565c0", "drift": "#ef6c00",
+                  "infeasible": "#6a1b9a", "failed": "#c62828", "unreachable": "#4e342e",
+                  "not reached": "#bdbdbd"}
+# JUnit: these statuses fail their testcase; "not reached" is skipped.
+FAILING_STATUSES = ("drift", "infeasible", "failed", "unreachable")
 SEVERITIES = ("critical", "warning", "info")
-SEVERITY_COLOURS = {"critical": "#c62828", "warning": "#ef6c00", "info": "#1565c0"}
-SOCKET_STATES = ("ESTABLISHED", "TIME_WAIT")
-SOCKET_COLOURS = {"ESTABLISHED": "#2e7d32", "TIME_WAIT": "#6a1b9a"}
+NOT_REACHED_REASON = "never reached: the run stopped before this host (max_fail_percentage or a fatal error)"
 
 
 def value_text(value):
@@ -26,194 +37,574 @@ def value_text(value):
         return ""
     if isinstance(value, (list, tuple)):
         return " ".join(str(part) for part in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
     return " ".join(str(value).split())
 
 
-def _severity_counts(findings):
-    counts = dict((severity, 0) for severity in SEVERITIES)
-    for finding in findings or []:
-        severity = finding.get("severity", "info")
-        counts[severity] = counts.get(severity, 0) + 1
-    return counts
+def _dict(value):
+    return value if isinstance(value, dict) else {}
 
 
-def _socket_counts(facts):
-    states = ((facts or {}).get("sockets") or {}).get("states") or {}
-    return dict((state, int(states.get(state) or 0)) for state in SOCKET_STATES)
+def _list(value):
+    return value if isinstance(value, list) else []
 
 
-def _key_rows(result):
-    """One row per key the plan or the overrides asked for: before, planned, after, status."""
-    before = (result.get("facts_before") or {}).get("sysctl") or {}
-    after = (result.get("facts_after") or {}).get("sysctl") or {}
-    settings = result.get("settings") or {}
-    applied = result.get("applied") or {}
-    changed = set(applied.get("changed_keys") or [])
-    previous = applied.get("previous") or {}
-    skipped = result.get("skipped") or {}
+def _human_bytes(number):
+    try:
+        number = float(number)
+    except (TypeError, ValueError):
+        return "?"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(number) < 1024 or unit == "TiB":
+            return ("%.0f %s" if unit == "B" else "%.1f %s") % (number, unit)
+        number /= 1024.0
+    return "?"
+
+
+# ---------------------------------------------------------------- per host
+
+def _plan_reasons(plan):
+    """key -> reason from plan.changes [{key, before, planned, reason}] (newer plans)."""
+    return dict((change.get("key"), change.get("reason") or "")
+                for change in _list(plan.get("changes")) if isinstance(change, dict) and change.get("key"))
+
+
+def _explain_entry(explain):
+    explain = _dict(explain)
+    if not explain:
+        return None
+    return dict((name, explain.get(name)) for name in ("formula", "inputs", "kernel_default", "source")
+                if explain.get(name) is not None)
+
+
+def _key_reason(key, plan, settings, reasons):
+    if key in reasons:
+        return reasons[key]
+    planned = _dict(plan.get("sysctl"))
+    if key not in planned or value_text(planned.get(key)) != value_text(settings.get(key)):
+        return "override (tcp_tuning_sysctl_overrides)"
+    source = _dict(_dict(plan.get("explain")).get(key)).get("source")
+    return "sizing rule (%s)" % source if source else ""
+
+
+def _key_rows(result, drift):
+    """One row per key the plan or the overrides asked for: before, planned, after, status, reason, explain."""
+    before = _dict(_dict(result.get("facts_before")).get("sysctl"))
+    after = _dict(_dict(result.get("facts_after")).get("sysctl"))
+    settings = _dict(result.get("settings"))
+    applied = _dict(result.get("applied"))
+    plan = _dict(result.get("plan"))
+    changed = set(_list(applied.get("changed_keys")))
+    previous = _dict(applied.get("previous"))
+    skipped = _dict(result.get("skipped"))
+    explain = _dict(plan.get("explain"))
+    reasons = _plan_reasons(plan)
     would = result.get("mode") in ("audit", "check")
     rows = []
     for key in sorted(set(settings) | set(skipped)):
         if key in skipped:
-            status = "skipped"
-        elif key in changed:
-            status = "would change" if would else "changed"
+            status, reason = "skipped", str(skipped[key])
         else:
-            status = "unchanged"
+            if key in drift:
+                status = "drift"
+            elif key in changed:
+                status = "would change" if would else "changed"
+            else:
+                status = "unchanged"
+            reason = _key_reason(key, plan, settings, reasons)
         rows.append({
             "key": key,
             "before": value_text(previous.get(key, before.get(key))),
-            "planned": value_text(settings.get(key)),
-            "after": value_text(after.get(key)),
+            "planned": value_text(settings.get(key, _dict(plan.get("sysctl")).get(key))),
+            "after": value_text(after.get(key)) if after else "",
             "status": status,
-            "reason": skipped.get(key, ""),
+            "reason": reason,
+            "explain": _explain_entry(explain.get(key)),
         })
     return rows
 
 
-def host_entry(name, result):
-    """The report's view of one host's ``tcp_tuning_result``."""
-    result = result or {}
-    plan = result.get("plan") or {}
-    findings_before = result.get("findings_before") or []
-    findings_after = result.get("findings_after") or []
-    return {
-        "host": name,
-        "mode": result.get("mode", "apply"),
-        "profile": result.get("profile", ""),
-        "kernel": result.get("kernel", ""),
+def _results_of(registered):
+    """The txqueuelen result: {results: [...]} from a loop, or one module result (one call with a map)."""
+    registered = _dict(registered)
+    if isinstance(registered.get("results"), list):
+        return [_dict(item) for item in registered["results"]]
+    return [registered] if registered else []
+
+
+def _limits_rows(result, would):
+    """nofile limits (login and services, soft and hard), fs.nr_open and fs.file-max from the plan."""
+    plan = _dict(result.get("plan"))
+    limits = _dict(plan.get("limits"))
+    registered = _dict(result.get("limits"))
+    changed_files = _list(registered.get("changed_files"))
+    changed = bool(registered.get("changed"))
+    status = ("would change" if would else "changed") if changed else ("unchanged" if registered else "not applied")
+    reasons = _plan_reasons(plan)
+    explain = _explain_entry(_dict(plan.get("explain")).get("limits.nofile"))
+    rows = []
+    for scope in ("login", "services"):
+        pair = _dict(limits.get(scope))
+        for side in ("soft", "hard"):
+            value = pair.get(side, limits.get("nofile_%s" % side))
+            if value is None:
+                continue
+            name = "nofile.%s.%s" % (scope, side)
+            rows.append({"item": name, "planned": value_text(value), "status": status,
+                         "reason": reasons.get("limits.%s.%s" % (scope, side), reasons.get("limits.nofile", "")),
+                         "explain": explain})
+    for name in ("nr_open", "file_max"):
+        if limits.get(name) is not None:
+            rows.append({"item": name, "planned": value_text(limits[name]), "status": "bound",
+                         "reason": "upper bound of the nofile limits" if name == "nr_open"
+                         else "system-wide open files", "explain": None})
+    return rows, changed_files
+
+
+def _txqueuelen_rows(result, would):
+    plan = _dict(result.get("plan"))
+    planned = _dict(plan.get("txqueuelen"))
+    explain = _dict(plan.get("explain"))
+    before_ifaces = _dict(_dict(result.get("facts_before")).get("interfaces"))
+    after_ifaces = _dict(_dict(result.get("facts_after")).get("interfaces"))
+    changed, previous, skipped = set(), {}, {}
+    for item in _results_of(result.get("txqueuelen")):
+        changed.update(_list(item.get("changed_interfaces")))
+        previous.update(_dict(item.get("previous")))
+        skipped.update(_dict(item.get("skipped_interfaces")))
+    rows = []
+    for name in sorted(set(planned) | changed | set(skipped)):
+        item_explain = _dict(explain.get("txqueuelen.%s" % name))
+        if name in skipped:
+            status, reason = "skipped", str(skipped[name])
+        elif name in changed:
+            status, reason = ("would change" if would else "changed"), _dict(item_explain.get("inputs")).get("reason", "")
+        elif planned.get(name) is None:
+            status, reason = "not set", _dict(item_explain.get("inputs")).get("reason", "")
+        else:
+            status, reason = "unchanged", _dict(item_explain.get("inputs")).get("reason", "")
+        rows.append({
+            "interface": name,
+            "before": value_text(previous.get(name, _dict(before_ifaces.get(name)).get("txqueuelen"))),
+            "planned": value_text(planned.get(name)),
+            "after": value_text(_dict(after_ifaces.get(name)).get("txqueuelen")),
+            "status": status, "reason": str(reason or ""), "explain": _explain_entry(item_explain),
+        })
+    return rows
+
+
+def _findings(result):
+    out = []
+    for finding in _list(result.get("findings_before")):
+        finding = _dict(finding)
+        out.append({"id": str(finding.get("id", "")), "severity": str(finding.get("severity", "info")),
+                    "summary": str(finding.get("summary", "")), "evidence": _dict(finding.get("evidence")),
+                    "fix": str(finding.get("recommendation", finding.get("fix", "")) or "")})
+    return out
+
+
+def _drift(result):
+    """key -> {persisted, live, overridden_by}: tcp_sysctl's drift and the boot-time files that win over ours."""
+    applied = _dict(result.get("applied"))
+    drift = {}
+    for key, item in sorted(_dict(applied.get("drift")).items()):
+        item = _dict(item)
+        drift[key] = {"persisted": value_text(item.get("persisted")), "live": value_text(item.get("live"))}
+    for key, files in sorted(_dict(applied.get("overridden_by")).items()):
+        entry = drift.setdefault(key, {"persisted": "", "live": ""})
+        entry["overridden_by"] = [{"file": str(_dict(f).get("file", "")), "value": value_text(_dict(f).get("value"))}
+                                  for f in _list(files)]
+    return drift
+
+
+def _drift_reason(drift, mode):
+    parts = []
+    for key, item in sorted(drift.items()):
+        if item.get("overridden_by"):
+            parts.extend("%s: %s sets %s and wins at boot" % (key, f["file"], f["value"]) for f in item["overridden_by"])
+        else:
+            parts.append("%s: persisted %s, live %s" % (key, item["persisted"], item["live"]))
+    suffix = "; re-applied in this run" if mode == "apply" else ""
+    return "; ".join(parts) + suffix
+
+
+def _infeasible_reason(plan, message=""):
+    estimate = _dict(plan.get("memory_estimate"))
+    if estimate:
+        text = "%s connections need %s of %s RAM (%s per socket)" % (
+            estimate.get("sockets", "?"), _human_bytes(estimate.get("total_bytes")),
+            _human_bytes(estimate.get("ram_bytes")), _human_bytes(estimate.get("per_socket_bytes")))
+    else:
+        text = message or "the plan does not fit"
+    warnings = [str(w) for w in _list(plan.get("warnings"))]
+    # The refusal itself; the other warnings are listed with the host.
+    warnings = [w for w in warnings if w.startswith("infeasible")] or warnings[:1]
+    return text + (": " + "; ".join(warnings) if warnings else "")
+
+
+def _status(result, failure, unreachable, drift, keys, limits_changed, txq_rows):
+    """(status, reason) of one host; the first matching rule wins."""
+    if unreachable is not None:
+        return "unreachable", str(_dict(unreachable).get("message", unreachable) if isinstance(unreachable, dict)
+                                  else unreachable) or "unreachable"
+    plan = _dict(result.get("plan")) or _dict(_dict(failure).get("plan"))
+    if failure is not None:
+        failure = _dict(failure)
+        if plan.get("feasible") is False:
+            return "infeasible", _infeasible_reason(plan, failure.get("message", ""))
+        return "failed", "%s: %s" % (failure.get("task") or "?", failure.get("message") or "failed")
+    if not result:
+        return "not reached", NOT_REACHED_REASON
+    if plan.get("feasible") is False:
+        return "infeasible", _infeasible_reason(plan)
+    mismatches = _dict(result.get("mismatches"))
+    if mismatches:
+        return "failed", "read-back: " + "; ".join(
+            "%s planned %s, live %s" % (k, value_text(_dict(v).get("planned")), value_text(_dict(v).get("live")))
+            for k, v in sorted(mismatches.items()))
+    mode = result.get("mode", "apply")
+    if drift:
+        return "drift", _drift_reason(drift, mode)
+    changed_keys = [row["key"] for row in keys if row["status"] in ("changed", "would change")]
+    changed_ifaces = [row["interface"] for row in txq_rows if row["status"] in ("changed", "would change")]
+    parts = []
+    if changed_keys:
+        parts.append("%d sysctl key(s)" % len(changed_keys))
+    if limits_changed:
+        parts.append("nofile limits")
+    if changed_ifaces:
+        parts.append("txqueuelen of " + ", ".join(changed_ifaces))
+    reverted = _dict(result.get("reverted"))
+    if mode == "revert":
+        restored = _list(reverted.get("sysctl_changed_keys"))
+        if restored or reverted.get("limits_changed") or reverted.get("txqueuelen_changed") or reverted.get("changed"):
+            return "tuned", "reverted what the role wrote (%d sysctl key(s) restored)" % len(restored)
+        return "unchanged", "nothing to revert"
+    if not parts:
+        return "unchanged", "already as planned"
+    if mode in ("audit", "check"):
+        return "would change", "would change " + ", ".join(parts)
+    return "tuned", "changed " + ", ".join(parts)
+
+
+def host_entry(name, result=None, failure=None, unreachable=None):
+    """The report's view of one host."""
+    result = _dict(result)
+    mode = result.get("mode", "apply")
+    would = mode in ("audit", "check")
+    drift = _drift(result)
+    keys = _key_rows(result, drift) if result else []
+    limits, limit_files = _limits_rows(result, would) if result else ([], [])
+    txq = _txqueuelen_rows(result, would) if result else []
+    limits_changed = bool(_dict(result.get("limits")).get("changed"))
+    status, reason = _status(result, failure, unreachable, drift, keys, limits_changed, txq)
+    plan = _dict(result.get("plan")) or _dict(_dict(failure).get("plan"))
+    findings = _findings(result)
+    facts_before = _dict(result.get("facts_before"))
+    states = _dict(_dict(facts_before.get("sockets")).get("states"))
+    entry = {
+        "host": str(name),
+        "status": status,
+        "reason": reason,
+        "mode": str(mode) if result else "",
+        "profile": str(result.get("profile", "") or _dict(failure).get("profile", "") or ""),
+        "kernel": str(result.get("kernel", "") or _dict(failure).get("kernel", "") or ""),
         "container": bool(result.get("container")),
-        "feasible": plan.get("feasible"),
-        "warnings": list(plan.get("warnings") or []),
-        "memory_estimate": plan.get("memory_estimate") or {},
-        "findings_before": findings_before,
-        "findings_after": findings_after,
-        "severity_before": _severity_counts(findings_before),
-        "severity_after": _severity_counts(findings_after),
-        "sockets_before": _socket_counts(result.get("facts_before")),
-        "sockets_after": _socket_counts(result.get("facts_after")),
-        "keys": _key_rows(result),
-        "limits": result.get("limits") or {},
-        "txqueuelen": result.get("txqueuelen") or [],
-        "mismatches": result.get("mismatches") or {},
-        "reverted": result.get("reverted") or {},
+        "failure": None,
+        "findings": findings,
+        "findings_after": [str(_dict(f).get("id", "")) for f in _list(result.get("findings_after"))],
+        "keys": keys,
+        "limits": limits,
+        "limit_files_changed": [str(f) for f in limit_files],
+        "txqueuelen": txq,
+        "drift": drift,
+        "warnings": [str(w) for w in _list(plan.get("warnings"))],
+        "memory_estimate": _dict(plan.get("memory_estimate")),
+        "sockets": dict((state, int(states.get(state) or 0)) for state in ("ESTABLISHED", "TIME_WAIT")),
     }
+    if failure is not None:
+        entry["failure"] = {"task": str(_dict(failure).get("task") or ""),
+                            "message": str(_dict(failure).get("message") or "")}
+    if unreachable is not None:
+        message = _dict(unreachable).get("message") if isinstance(unreachable, dict) else unreachable
+        entry["failure"] = {"task": "connect", "message": str(message or "")}
+    return entry
 
 
-def build_report(results, title="TCP tuning report"):
-    """``results``: host name -> tcp_tuning_result. Hosts are sorted by name, so output is deterministic."""
-    hosts = [host_entry(name, results[name]) for name in sorted(results)]
-    totals = dict((severity, sum(h["severity_before"][severity] for h in hosts)) for severity in SEVERITIES)
+# ---------------------------------------------------------------- fleet
+
+def play_hosts_of(recorded):
+    """Every host of the play: the union of ``play_hosts`` that any host recorded, in their order."""
+    seen = []
+    for name in sorted(recorded):
+        for host in _list(_dict(recorded[name]).get("play_hosts")):
+            if host not in seen:
+                seen.append(host)
+    return seen
+
+
+def outliers(hosts):
+    """Per sysctl key, the hosts whose value (after the run, else before) differs from the fleet majority."""
+    values = {}
+    for host in hosts:
+        for row in host["keys"]:
+            value = row["after"] or row["before"]
+            if value:
+                values.setdefault(row["key"], {})[host["host"]] = value
+    out = {}
+    for key in sorted(values):
+        by_host = values[key]
+        if len(by_host) < 2:
+            continue
+        majority, count = sorted(Counter(by_host.values()).items(), key=lambda item: (-item[1], item[0]))[0]
+        differ = dict((name, value) for name, value in sorted(by_host.items()) if value != majority)
+        if differ:
+            out[key] = {"majority": majority, "majority_hosts": count, "differ": differ}
+    return out
+
+
+def finding_counts(hosts):
+    counts = {}
+    for host in hosts:
+        for finding in host["findings"]:
+            entry = counts.setdefault(finding["id"], {"severity": finding["severity"], "hosts": []})
+            if host["host"] not in entry["hosts"]:
+                entry["hosts"].append(host["host"])
+    return dict(sorted(counts.items(), key=lambda item: (-len(item[1]["hosts"]), item[0])))
+
+
+def build_report(results, title="TCP tuning report", failures=None, unreachable=None, play_hosts=None,
+                 generated=""):
+    """``results``: host -> tcp_tuning_result; ``failures``: host -> {task, message, plan?};
+    ``unreachable``: host -> message; ``play_hosts``: every host of the play (the ones absent from all
+    three are "not reached"). Hosts are sorted by name, so the output is deterministic."""
+    results = _dict(results)
+    failures = _dict(failures)
+    unreachable = _dict(unreachable)
+    names = set(results) | set(failures) | set(unreachable) | set(play_hosts or [])
+    hosts = [host_entry(name, results.get(name), failures.get(name), unreachable.get(name))
+             for name in sorted(names)]
+    status_counts = dict((status, sum(1 for h in hosts if h["status"] == status)) for status in STATUSES)
     return {
+        "schema_version": SCHEMA_VERSION,
         "title": title,
+        "generated": generated,
         "summary": {
             "hosts": len(hosts),
-            "hosts_changed": sum(1 for h in hosts if any(r["status"] == "changed" for r in h["keys"])),
+            "status": status_counts,
             "keys_changed": sum(1 for h in hosts for r in h["keys"] if r["status"] in ("changed", "would change")),
             "keys_skipped": sum(1 for h in hosts for r in h["keys"] if r["status"] == "skipped"),
-            "findings_before": totals,
-            "findings_after": dict((severity, sum(h["severity_after"][severity] for h in hosts))
-                                   for severity in SEVERITIES),
+            "findings": dict((s, sum(1 for h in hosts for f in h["findings"] if f["severity"] == s))
+                             for s in SEVERITIES),
         },
+        "finding_counts": finding_counts(hosts),
+        "outliers": outliers(hosts),
         "hosts": hosts,
     }
 
 
+# ---------------------------------------------------------------- JSON, Markdown, JUnit
+
 def render_json(report):
-    return json.dumps(report, indent=2, sort_keys=True, default=str) + "\n"
+    return json.dumps(report, indent=1, sort_keys=True, default=str) + "\n"
 
 
 def _md_cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _short(text, limit=160):
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
+
+
 def render_markdown(report):
     summary = report["summary"]
     lines = ["# %s" % report["title"], ""]
-    lines.append("%d host(s); %d key change(s) planned or applied; %d key(s) skipped. "
-                 "Findings before: %s." % (
-                     summary["hosts"], summary["keys_changed"], summary["keys_skipped"],
-                     ", ".join("%d %s" % (summary["findings_before"][s], s) for s in SEVERITIES)))
+    lines.append("%d host(s): %s." % (summary["hosts"], ", ".join(
+        "%d %s" % (summary["status"][s], s) for s in STATUSES if summary["status"][s]) or "none"))
     lines.append("")
-    lines.append("| host | mode | kernel | container | critical | warning | info | ESTABLISHED | TIME_WAIT |")
-    lines.append("|---|---|---|---|---|---|---|---|---|")
+    lines.extend(["| host | status | reason | kernel | profile | findings |", "|---|---|---|---|---|---|"])
     for host in report["hosts"]:
-        counts = host["severity_before"]
-        sockets = host["sockets_before"]
-        lines.append("| %s | %s | %s | %s | %d | %d | %d | %d | %d |" % (
-            _md_cell(host["host"]), host["mode"], _md_cell(host["kernel"]), "yes" if host["container"] else "no",
-            counts["critical"], counts["warning"], counts["info"], sockets["ESTABLISHED"], sockets["TIME_WAIT"]))
+        lines.append("| %s | **%s** | %s | %s | %s | %s |" % (
+            _md_cell(host["host"]), host["status"], _md_cell(_short(host["reason"])), _md_cell(host["kernel"]),
+            _md_cell(host["profile"]), _md_cell(", ".join(f["id"] for f in host["findings"]))))
+    if report["finding_counts"]:
+        lines.extend(["", "## Findings across the fleet", "", "| finding | severity | hosts |", "|---|---|---|"])
+        for finding_id, entry in report["finding_counts"].items():
+            lines.append("| `%s` | %s | %d |" % (finding_id, entry["severity"], len(entry["hosts"])))
+    if report["outliers"]:
+        lines.extend(["", "## Hosts that differ from the majority", "", "| key | majority | differing hosts |",
+                      "|---|---|---|"])
+        for key, entry in report["outliers"].items():
+            differ = ", ".join("%s=%s" % item for item in entry["differ"].items())
+            lines.append("| `%s` | %s (%d) | %s |" % (
+                key, _md_cell(entry["majority"]), entry["majority_hosts"], _md_cell(differ)))
     for host in report["hosts"]:
-        lines.extend(["", "## %s" % host["host"], ""])
-        lines.append("Mode **%s**, profile `%s`, kernel `%s`%s." % (
-            host["mode"], host["profile"], host["kernel"], ", in a container" if host["container"] else ""))
+        lines.extend(["", "## %s: %s" % (host["host"], host["status"]), "", _md_cell(host["reason"])])
+        if host["failure"]:
+            lines.extend(["", "Task `%s`: %s" % (host["failure"]["task"], _md_cell(host["failure"]["message"]))])
         for warning in host["warnings"]:
-            lines.append("- warning: %s" % warning)
-        lines.extend(["", "### Findings", ""])
-        if not host["findings_before"]:
-            lines.append("None before the run.")
-        for finding in host["findings_before"]:
-            lines.append("- **%s** `%s`: %s %s" % (finding.get("severity"), finding.get("id"),
-                                                   finding.get("summary", ""), finding.get("recommendation", "")))
-        if host["mode"] in ("apply", "revert"):
-            after_ids = ", ".join("`%s`" % f.get("id") for f in host["findings_after"]) or "none"
+            lines.append("- warning: %s" % _md_cell(warning))
+        if host["findings"]:
+            lines.extend(["", "| finding | severity | evidence | fix |", "|---|---|---|---|"])
+            for finding in host["findings"]:
+                lines.append("| `%s` | %s | %s | %s |" % (
+                    finding["id"], finding["severity"],
+                    _md_cell(", ".join("%s=%s" % (k, value_text(v)) for k, v in sorted(finding["evidence"].items()))),
+                    _md_cell(finding["fix"])))
+        if host["drift"]:
             lines.append("")
-            lines.append("After the run: %s." % after_ids)
-        lines.extend(["", "### Keys", "", "| key | before | planned | after | status |", "|---|---|---|---|---|"])
-        for row in host["keys"]:
-            status = row["status"] + (": " + row["reason"] if row["reason"] else "")
-            cells = (row["key"], _md_cell(row["before"]), _md_cell(row["planned"]), _md_cell(row["after"]),
-                     _md_cell(status))
-            lines.append("| `%s` | %s | %s | %s | %s |" % cells)
-        if host["mismatches"]:
-            lines.append("")
-            lines.append("Read-back mismatches: %s" % json.dumps(host["mismatches"], sort_keys=True))
+            for key, item in host["drift"].items():
+                lines.append("- drift `%s`: persisted %s, live %s%s" % (
+                    key, item["persisted"] or "?", item["live"] or "?",
+                    "".join("; %s sets %s at boot" % (f["file"], f["value"]) for f in item.get("overridden_by", []))))
+        if host["keys"]:
+            lines.extend(["", "| key | before | planned | after | status | reason |", "|---|---|---|---|---|---|"])
+            for row in host["keys"]:
+                lines.append("| `%s` | %s | %s | %s | %s | %s |" % (
+                    row["key"], _md_cell(row["before"]), _md_cell(row["planned"]), _md_cell(row["after"]),
+                    row["status"], _md_cell(row["reason"])))
+        if host["limits"]:
+            lines.extend(["", "| limit | planned | status |", "|---|---|---|"])
+            for row in host["limits"]:
+                lines.append("| %s | %s | %s |" % (row["item"], row["planned"], row["status"]))
+        if host["txqueuelen"]:
+            lines.extend(["", "| interface | before | planned | after | status |", "|---|---|---|---|---|"])
+            for row in host["txqueuelen"]:
+                lines.append("| %s | %s | %s | %s | %s%s |" % (
+                    _md_cell(row["interface"]), row["before"], row["planned"], row["after"], row["status"],
+                    ": " + _md_cell(row["reason"]) if row["reason"] else ""))
     return "\n".join(lines) + "\n"
 
 
-def bar_chart_svg(title, categories, series, colours, width=640, bar_height=14):
-    """Horizontal grouped bars: one group per category, one bar per series.
+def render_junit(report):
+    """JUnit XML: one testcase per host; drift, infeasible, failed and unreachable fail, not reached is skipped."""
+    hosts = report["hosts"]
+    failures = sum(1 for h in hosts if h["status"] in FAILING_STATUSES)
+    skipped = sum(1 for h in hosts if h["status"] == "not reached")
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<testsuites name=%s tests="%d" failures="%d" skipped="%d">' % (
+               quoteattr(report["title"]), len(hosts), failures, skipped),
+           '<testsuite name="tcptune.linux.tune_tcp" tests="%d" failures="%d" errors="0" skipped="%d">' % (
+               len(hosts), failures, skipped)]
+    for host in hosts:
+        case = '<testcase classname=%s name=%s' % (quoteattr("tcptune." + host["status"].replace(" ", "_")),
+                                                   quoteattr(host["host"]))
+        if host["status"] in FAILING_STATUSES:
+            out.append('%s><failure type=%s message=%s>%s</failure></testcase>' % (
+                case, quoteattr(host["status"]), quoteattr(host["reason"]), escape(host["reason"], quote=False)))
+        elif host["status"] == "not reached":
+            out.append('%s><skipped message=%s/></testcase>' % (case, quoteattr(host["reason"])))
+        else:
+            out.append('%s><system-out>%s: %s</system-out></testcase>' % (
+                case, escape(host["status"], quote=False), escape(host["reason"], quote=False)))
+    out.extend(["</testsuite>", "</testsuites>"])
+    return "\n".join(out) + "\n"
 
-    ``series``: list of (name, [value per category]). Returns an inline <svg> element.
-    """
-    label_width = 160
-    group_gap = 10
-    legend_height = 24
-    group_height = bar_height * len(series) + group_gap
-    height = legend_height + 20 + group_height * max(len(categories), 1)
-    largest = max([value for name, values in series for value in values] + [1])
-    scale = (width - label_width - 60) / float(largest)
+
+# ---------------------------------------------------------------- HTML
+
+def status_bar_svg(counts, width=720, height=28):
+    """One stacked bar of hosts per status, with a legend; only statuses that occur are drawn."""
+    total = sum(counts.values())
+    present = [s for s in STATUSES if counts.get(s)]
+    legend_width = sum(24 + 7 * len("%s %d" % (s, counts[s])) for s in present)
+    width = max(width, legend_width)
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" role="img" width="%d" height="%d" viewBox="0 0 %d %d">'
+             % (width, height + 22, width, height + 22), "<title>hosts per status</title>"]
+    x = 0.0
+    for status in present:
+        share = width * counts[status] / float(total)
+        parts.append('<rect x="%.1f" y="0" width="%.1f" height="%d" fill="%s"><title>%s: %d</title></rect>'
+                     % (x, share, height, STATUS_COLOURS[status], escape(status), counts[status]))
+        x += share
+    x = 0
+    for status in present:
+        parts.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/>' % (x, height + 8, STATUS_COLOURS[status]))
+        label = "%s %d" % (status, counts[status])
+        parts.append('<text x="%d" y="%d" font-size="12">%s</text>' % (x + 14, height + 18, escape(label)))
+        x += 24 + 7 * len(label)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bar_chart_svg(title, labels, values, colour="#ef6c00", width=640, bar_height=16):
+    """Horizontal bars, one per label; the longest bar is the largest value."""
+    label_width = 240
+    height = 10 + bar_height * len(labels)
+    largest = max(list(values) + [1])
+    scale = (width - label_width - 50) / float(largest)
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" role="img" width="%d" height="%d" viewBox="0 0 %d %d">'
              % (width, height, width, height), "<title>%s</title>" % escape(title)]
-    x = label_width
-    for name in [name for name, values in series]:
-        parts.append('<rect x="%d" y="4" width="12" height="12" fill="%s"/>' % (x, colours[name]))
-        parts.append('<text x="%d" y="14" font-size="12">%s</text>' % (x + 16, escape(name)))
-        x += 24 + 8 * len(name)
-    for index, category in enumerate(categories):
-        top = legend_height + 10 + index * group_height
+    for index, (label, value) in enumerate(zip(labels, values)):
+        y = 5 + index * bar_height
         parts.append('<text x="%d" y="%d" font-size="12" text-anchor="end">%s</text>'
-                     % (label_width - 8, top + group_height // 2, escape(category)))
-        for number, (name, values) in enumerate(series):
-            value = values[index]
-            y = top + number * bar_height
-            parts.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s %s: %d</title></rect>'
-                         % (label_width, y, value * scale, bar_height - 2, colours[name],
-                            escape(category), escape(name), value))
-            parts.append('<text x="%.1f" y="%d" font-size="11">%d</text>'
-                         % (label_width + value * scale + 4, y + bar_height - 4, value))
+                     % (label_width - 6, y + bar_height - 4, escape(label)))
+        parts.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %d</title></rect>'
+                     % (label_width, y, value * scale, bar_height - 3, colour, escape(label), value))
+        parts.append('<text x="%.1f" y="%d" font-size="11">%d</text>'
+                     % (label_width + value * scale + 4, y + bar_height - 4, value))
     parts.append("</svg>")
     return "".join(parts)
 
 
 _CSS = """
-body{font-family:sans-serif;margin:2em;color:#222;max-width:72em}
-table{border-collapse:collapse;margin:.5em 0 1.5em}
-th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top;font-size:.9em}
-th{background:#f3f3f3} code{font-size:.95em}
+body{font-family:sans-serif;margin:1.5em;color:#222;max-width:90em}
+table{border-collapse:collapse;margin:.5em 0 1.2em}
+th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top;font-size:.88em}
+th{background:#f3f3f3} #hosts td:first-child,#hosts td:nth-child(4){white-space:nowrap} #hosts th{cursor:pointer;user-select:none} code{font-size:.95em}
+.st{display:inline-block;padding:0 .4em;border-radius:3px;color:#fff;white-space:nowrap}
 .critical{color:#c62828;font-weight:bold}.warning{color:#ef6c00;font-weight:bold}.info{color:#1565c0}
-.changed,.would-change{background:#fff8e1}.skipped{color:#777}
+tr.changed,tr.would-change{background:#fff8e1} tr.drift{background:#fff3e0} tr.skipped{color:#777}
+.filters{margin:.5em 0}.filters button{margin:0 .3em .3em 0;border:1px solid #888;background:#fff;padding:.2em .6em}
+.filters button.on{background:#333;color:#fff} .hidden{display:none}
+details.host{margin:.3em 0;border-top:1px solid #ddd;padding-top:.3em} details.host>summary{cursor:pointer}
+details.explain>summary{cursor:pointer;color:#1565c0} pre{white-space:pre-wrap;margin:.2em 0}
 """
+
+# Sorting and filtering of the host table. Filters: one status (buttons), finding, kernel, profile
+# (selects) and a host-name substring; the per-host sections follow the table rows.
+_SCRIPT = """
+(function(){
+var table=document.getElementById('hosts');if(!table)return;
+var rows=Array.prototype.slice.call(table.tBodies[0].rows);
+var state={status:'',finding:'',kernel:'',profile:'',text:''};
+function apply(){var shown=0;rows.forEach(function(r){var d=r.dataset;
+var ok=(!state.status||d.status===state.status)&&(!state.kernel||d.kernel===state.kernel)&&
+(!state.profile||d.profile===state.profile)&&(!state.finding||(' '+d.findings+' ').indexOf(' '+state.finding+' ')>=0)&&
+(!state.text||d.host.indexOf(state.text)>=0);
+r.classList.toggle('hidden',!ok);var s=document.getElementById('host-'+d.index);if(s)s.classList.toggle('hidden',!ok);
+if(ok)shown++;});document.getElementById('shown').textContent=shown;}
+Array.prototype.forEach.call(document.querySelectorAll('.filters button[data-status]'),function(b){
+b.addEventListener('click',function(){state.status=b.dataset.status;
+Array.prototype.forEach.call(document.querySelectorAll('.filters button[data-status]'),function(o){
+o.classList.toggle('on',o===b);});apply();});});
+['finding','kernel','profile'].forEach(function(n){var e=document.getElementById('f-'+n);
+if(e)e.addEventListener('change',function(){state[n]=e.value;apply();});});
+var t=document.getElementById('f-text');if(t)t.addEventListener('input',function(){state.text=t.value;apply();});
+Array.prototype.forEach.call(table.tHead.rows[0].cells,function(th,i){th.addEventListener('click',function(){
+var dir=th.dataset.dir==='asc'?-1:1;th.dataset.dir=dir===1?'asc':'desc';
+rows.sort(function(a,b){var x=a.cells[i].dataset.sort||a.cells[i].textContent,y=b.cells[i].dataset.sort||b.cells[i].textContent;
+return (x<y?-1:x>y?1:0)*dir;});var body=table.tBodies[0];rows.forEach(function(r){body.appendChild(r);});});});
+apply();})();
+"""
+
+
+def _status_badge(status):
+    return '<span class="st" style="background:%s">%s</span>' % (STATUS_COLOURS.get(status, "#777"), escape(status))
+
+
+def _explain_html(explain):
+    if not explain:
+        return ""
+    inputs = ", ".join("%s=%s" % (escape(str(k)), escape(value_text(v))) for k, v in sorted(
+        _dict(explain.get("inputs")).items()))
+    return ('<details class="explain"><summary>formula</summary><pre>%s</pre><div>inputs: %s</div>'
+            '<div>kernel default: %s; source: %s</div></details>') % (
+        escape(str(explain.get("formula", ""))), inputs, escape(value_text(explain.get("kernel_default"))),
+        escape(str(explain.get("source", ""))))
 
 
 def _table(headers, rows, row_classes=None):
@@ -225,51 +616,112 @@ def _table(headers, rows, row_classes=None):
     return "".join(out)
 
 
+def _host_section(index, host):
+    body = ['<details class="host" id="host-%d"><summary><b>%s</b> %s %s</summary>' % (
+        index, escape(host["host"]), _status_badge(host["status"]), escape(host["reason"]))]
+    body.append("<p>Mode <b>%s</b>, profile <code>%s</code>, kernel <code>%s</code>%s.</p>" % (
+        escape(host["mode"] or "-"), escape(host["profile"]), escape(host["kernel"]),
+        ", in a container (global keys are skipped)" if host["container"] else ""))
+    if host["failure"]:
+        body.append('<p class="critical">Task <code>%s</code>: %s</p>' % (
+            escape(host["failure"]["task"]), escape(host["failure"]["message"])))
+    if host["warnings"]:
+        body.append("<ul>%s</ul>" % "".join("<li>%s</li>" % escape(w) for w in host["warnings"]))
+    if host["drift"]:
+        body.append("<h4>Drift</h4>" + _table(["key", "persisted", "live", "wins at boot"], [
+            ["<code>%s</code>" % escape(k), escape(v["persisted"]), escape(v["live"]),
+             escape("; ".join("%s: %s" % (f["file"], f["value"]) for f in v.get("overridden_by", [])))]
+            for k, v in host["drift"].items()]))
+    if host["findings"]:
+        body.append("<h4>Findings</h4>" + _table(["severity", "finding", "evidence", "fix"], [
+            ['<span class="%s">%s</span>' % (escape(f["severity"]), escape(f["severity"])),
+             "<code>%s</code> %s" % (escape(f["id"]), escape(f["summary"])),
+             escape(", ".join("%s=%s" % (k, value_text(v)) for k, v in sorted(f["evidence"].items()))),
+             escape(f["fix"])] for f in host["findings"]]))
+    if host["keys"]:
+        body.append("<h4>sysctl</h4>" + _table(["key", "before", "planned", "after", "status", "reason"], [
+            ["<code>%s</code>" % escape(r["key"]), escape(r["before"]), escape(r["planned"]), escape(r["after"]),
+             escape(r["status"]), escape(r["reason"]) + _explain_html(r["explain"])] for r in host["keys"]],
+            [r["status"].replace(" ", "-") for r in host["keys"]]))
+    if host["limits"]:
+        body.append("<h4>nofile limits</h4>" + _table(["limit", "planned", "status", "reason"], [
+            [escape(r["item"]), escape(r["planned"]), escape(r["status"]),
+             escape(r["reason"]) + _explain_html(r["explain"])] for r in host["limits"]]))
+    if host["txqueuelen"]:
+        body.append("<h4>txqueuelen</h4>" + _table(["interface", "before", "planned", "after", "status", "reason"], [
+            [escape(r["interface"]), escape(r["before"]), escape(r["planned"]), escape(r["after"]),
+             escape(r["status"]), escape(r["reason"]) + _explain_html(r["explain"])] for r in host["txqueuelen"]]))
+    body.append("</details>")
+    return "".join(body)
+
+
+def _select(name, label, values):
+    options = "".join('<option value=%s>%s</option>' % (quoteattr(v), escape(v)) for v in sorted(set(values)) if v)
+    return '<label>%s <select id="f-%s"><option value="">all</option>%s</select></label> ' % (
+        escape(label), name, options)
+
+
 def render_html(report):
-    """One self-contained HTML page: inline CSS, inline SVG charts, no script, no external URL."""
+    """One self-contained HTML page: inline CSS, SVG and script; no external URL."""
     hosts = report["hosts"]
-    names = [h["host"] for h in hosts]
     summary = report["summary"]
     body = ["<h1>%s</h1>" % escape(report["title"])]
-    body.append("<p>%d host(s); %d key change(s) planned or applied; %d key(s) skipped.</p>"
-                % (summary["hosts"], summary["keys_changed"], summary["keys_skipped"]))
-    body.append("<h2>Findings by severity</h2>")
-    body.append(bar_chart_svg("Findings by severity per host (before the run)", names,
-                              [(s, [h["severity_before"][s] for h in hosts]) for s in SEVERITIES],
-                              SEVERITY_COLOURS))
-    body.append("<h2>Connections per host</h2>")
-    body.append(bar_chart_svg("ESTABLISHED and TIME_WAIT sockets per host", names,
-                              [(s, [h["sockets_before"][s] for h in hosts]) for s in SOCKET_STATES],
-                              SOCKET_COLOURS))
-    for host in hosts:
-        body.append('<h2 id="host-%s">%s</h2>' % (escape(host["host"], quote=True), escape(host["host"])))
-        body.append("<p>Mode <b>%s</b>, profile <code>%s</code>, kernel <code>%s</code>%s.</p>" % (
-            escape(host["mode"]), escape(host["profile"]), escape(host["kernel"]),
-            ", in a container (global keys are skipped)" if host["container"] else ""))
-        if host["warnings"]:
-            body.append("<ul>%s</ul>" % "".join("<li>%s</li>" % escape(w) for w in host["warnings"]))
-        body.append("<h3>Findings</h3>")
-        if host["findings_before"]:
-            body.append(_table(["severity", "id", "summary", "recommendation"], [
-                ['<span class="%s">%s</span>' % (escape(f.get("severity", "info")), escape(f.get("severity", ""))),
-                 "<code>%s</code>" % escape(f.get("id", "")), escape(f.get("summary", "")),
-                 escape(f.get("recommendation", ""))] for f in host["findings_before"]]))
-        else:
-            body.append("<p>None before the run.</p>")
-        if host["mode"] in ("apply", "revert"):
-            after = ", ".join(f.get("id", "") for f in host["findings_after"]) or "none"
-            body.append("<p>After the run: %s.</p>" % escape(after))
-        body.append("<h3>Keys</h3>")
-        rows = host["keys"]
-        body.append(_table(["key", "before", "planned", "after", "status"], [
-            ["<code>%s</code>" % escape(r["key"]), escape(r["before"]), escape(r["planned"]), escape(r["after"]),
-             escape(r["status"] + (": " + r["reason"] if r["reason"] else ""))] for r in rows],
-            [r["status"].replace(" ", "-") for r in rows]))
-        if host["mismatches"]:
-            body.append("<p class=\"critical\">Read-back mismatches: %s</p>"
-                        % escape(json.dumps(host["mismatches"], sort_keys=True)))
+    if report.get("generated"):
+        body.append("<p>Generated %s.</p>" % escape(report["generated"]))
+    body.append("<p>%d host(s): %s.</p>" % (summary["hosts"], escape(", ".join(
+        "%d %s" % (summary["status"][s], s) for s in STATUSES if summary["status"][s]) or "none")))
+    if sum(1 for count in summary["status"].values() if count) > 1:  # one colour says nothing
+        body.append(status_bar_svg(summary["status"]))
+    buttons = ['<button data-status="" class="on">all %d</button>' % len(hosts)]
+    buttons.extend('<button data-status=%s>%s %d</button>' % (quoteattr(s), escape(s), summary["status"][s])
+                   for s in STATUSES if summary["status"][s])
+    body.append('<div class="filters">Status: %s</div>' % "".join(buttons))
+    body.append('<div class="filters">%s%s%s<label>host <input id="f-text" type="search"/></label> '
+                '<span id="shown">%d</span> shown</div>' % (
+                    _select("finding", "finding", [f for h in hosts for f in (x["id"] for x in h["findings"])]),
+                    _select("kernel", "kernel", [h["kernel"] for h in hosts]),
+                    _select("profile", "profile", [h["profile"] for h in hosts]), len(hosts)))
+    rank = dict((s, i) for i, s in enumerate(STATUSES))
+    rows = ['<table id="hosts"><thead><tr><th>host</th><th>status</th><th>reason</th><th>kernel</th>'
+            '<th>profile</th><th>findings</th><th>changes</th></tr></thead><tbody>']
+    for index, host in enumerate(hosts):
+        ids = " ".join(f["id"] for f in host["findings"])
+        changes = sum(1 for r in host["keys"] if r["status"] in ("changed", "would change", "drift"))
+        rows.append('<tr data-index="%d" data-host=%s data-status=%s data-kernel=%s data-profile=%s data-findings=%s>'
+                    '<td><a href="#host-%d">%s</a></td><td data-sort="%d">%s</td><td title=%s>%s</td><td>%s</td>'
+                    '<td>%s</td><td>%s</td><td data-sort="%06d">%d</td></tr>' % (
+                        index, quoteattr(host["host"]), quoteattr(host["status"]), quoteattr(host["kernel"]),
+                        quoteattr(host["profile"]), quoteattr(ids), index, escape(host["host"]),
+                        rank.get(host["status"], 99), _status_badge(host["status"]), quoteattr(host["reason"]),
+                        escape(_short(host["reason"])),
+                        escape(host["kernel"]), escape(host["profile"]), escape(ids), changes, changes))
+    rows.append("</tbody></table>")
+    body.append("".join(rows))
+    if report["finding_counts"]:
+        labels = list(report["finding_counts"])
+        body.append("<h2>Findings across the fleet</h2>")
+        body.append(bar_chart_svg("hosts per finding", labels,
+                                  [len(report["finding_counts"][f]["hosts"]) for f in labels]))
+    if report["outliers"]:
+        body.append("<h2>Hosts that differ from the majority</h2>")
+        body.append(_table(["key", "majority (hosts)", "differing hosts"], [
+            ["<code>%s</code>" % escape(key), "%s (%d)" % (escape(e["majority"]), e["majority_hosts"]),
+             escape(", ".join("%s=%s" % item for item in e["differ"].items()))]
+            for key, e in report["outliers"].items()]))
+    body.append("<h2>Hosts</h2>")
+    body.extend(_host_section(index, host) for index, host in enumerate(hosts))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             "<link rel=\"icon\" href=\"data:,\">"
-            "<title>%s</title><style>%s</style></head><body>%s</body></html>\n"
-            % (escape(report["title"]), _CSS, "\n".join(body)))
+            "<title>%s</title><style>%s</style></head><body>%s<script>%s</script></body></html>\n"
+            % (escape(report["title"]), _CSS, "\n".join(body), _SCRIPT))
+
+
+def report_files(report, dest):
+    """{kind: (path, text)} of the four report files in ``dest``."""
+    return {
+        "json": (os.path.join(dest, "report.json"), render_json(report)),
+        "markdown": (os.path.join(dest, "report.md"), render_markdown(report)),
+        "html": (os.path.join(dest, "report.html"), render_html(report)),
+        "junit": (os.path.join(dest, "report.junit.xml"), render_junit(report)),
+    }

@@ -10,17 +10,20 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: tcp_report
-short_description: Write the fleet report of the tcp_tuning role as JSON, Markdown and HTML
+short_description: Write the fleet report of the tcp_tuning role as JSON, Markdown, HTML and JUnit XML
 version_added: 1.0.0
 author:
   - tcptune.linux contributors (@tcptune)
 description:
-  - Takes the C(tcp_tuning_result) fact of every host and writes C(report.json), C(report.md) and
-    C(report.html) into O(dest).
-  - Per host the report lists the findings, the planned or applied changes with before and after
-    values, and the skipped keys with their reasons.
-  - The HTML page is self-contained (inline CSS and inline SVG charts of findings by severity and of
-    ESTABLISHED and TIME_WAIT sockets per host); it loads nothing and runs no script.
+  - Writes C(report.json), C(report.md), C(report.html) and C(report.junit.xml) into O(dest).
+  - Every host of the play appears with exactly one status, C(tuned), C(unchanged), C(would change),
+    C(drift), C(infeasible), C(failed), C(unreachable) or C(not reached), and the reason for it.
+  - Per host the report lists the findings with their evidence and fix, and per sysctl key, nofile limit
+    and interface the value before, planned and after, with the reason and the formula and its inputs.
+  - Fleet views, sorting and filters by status, finding, kernel and profile, the hosts whose value of a key
+    differs from the majority, and the finding counts.
+  - The JSON follows the versioned schema in docs/report-schema.json. The HTML page is one
+    self-contained file (inline CSS, SVG and script) that loads nothing.
   - Files are written atomically and only when their content changes.
   - "Runs on the controller, usually with C(delegate_to: localhost) and C(run_once: true)."
 notes:
@@ -29,7 +32,24 @@ options:
   results:
     description: Host name to that host's C(tcp_tuning_result) fact.
     type: dict
-    required: true
+    default: {}
+  failures:
+    description:
+      - Host name to the failure recorded for that host, C({task, message}), and optionally the C(plan)
+        (a plan with C(feasible=false) makes the host C(infeasible)).
+    type: dict
+    default: {}
+  unreachable:
+    description: Host name to the message of the connection failure.
+    type: dict
+    default: {}
+  play_hosts:
+    description:
+      - Every host of the play. Hosts in this list with no result, failure or unreachable message are
+        reported as C(not reached) (the run stopped before them).
+    type: list
+    elements: str
+    default: []
   dest:
     description: Directory for the report files. Created when missing.
     type: path
@@ -43,7 +63,10 @@ options:
 EXAMPLES = r"""
 - name: Write the fleet report
   tcptune.linux.tcp_report:
-    results: "{{ dict(ansible_play_hosts_all | zip(ansible_play_hosts_all | map('extract', hostvars, 'tcp_tuning_result'))) }}"
+    results: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'tcp_tuning_result'))) }}"
+    unreachable: {db3: "Failed to connect to the host via ssh: Connection timed out"}
+    failures: {db4: {task: "Apply every sysctl key in one call", message: "net.ipv4.tcp_mem: the three values must not decrease"}}
+    play_hosts: "{{ ansible_play_hosts_all }}"
     dest: ./tcp-report
   delegate_to: localhost
   run_once: true
@@ -65,79 +88,54 @@ html:
   returned: always
   type: str
   sample: ./tcp-report/report.html
+junit:
+  description: Path of the JUnit XML report (one testcase per host).
+  returned: always
+  type: str
+  sample: ./tcp-report/report.junit.xml
 hosts:
   description: Number of hosts in the report.
   returned: always
   type: int
   sample: 3
 summary:
-  description: Fleet totals (hosts, keys changed and skipped, findings by severity before and after).
+  description: Fleet totals, hosts per status, keys changed and skipped, findings by severity.
   returned: always
   type: dict
-  sample: {hosts: 3, keys_changed: 12, keys_skipped: 6, findings_before: {critical: 1, warning: 2, info: 0}}
+  sample: {hosts: 3, status: {tuned: 2, failed: 1}, keys_changed: 12, keys_skipped: 6}
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tcptune.linux.plugins.module_utils.report import (
-    build_report,
-    render_html,
-    render_json,
-    render_markdown,
-)
-
-
-def _write_if_changed(path, text, check_mode):
-    """Atomically replace ``path`` with ``text``; returns whether the content differs."""
-    data = text.encode("utf-8")
-    try:
-        with open(path, "rb") as handle:
-            if handle.read() == data:
-                return False
-    except (IOError, OSError):
-        pass
-    if check_mode:
-        return True
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".report-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.rename(tmp, path)
-    except Exception:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return True
+from ansible_collections.tcptune.linux.plugins.module_utils.apply import atomic_write, read_file
+from ansible_collections.tcptune.linux.plugins.module_utils.report import build_report, report_files
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            results=dict(type="dict", required=True),
+            results=dict(type="dict", default={}),
+            failures=dict(type="dict", default={}),
+            unreachable=dict(type="dict", default={}),
+            play_hosts=dict(type="list", elements="str", default=[]),
             dest=dict(type="path", required=True),
             title=dict(type="str", default="TCP tuning report"),
         ),
         supports_check_mode=True,
     )
-    dest = module.params["dest"]
-    report = build_report(module.params["results"], module.params["title"])
-    outputs = {
-        "json": (os.path.join(dest, "report.json"), render_json(report)),
-        "markdown": (os.path.join(dest, "report.md"), render_markdown(report)),
-        "html": (os.path.join(dest, "report.html"), render_html(report)),
-    }
-    changed = False
+    params = module.params
+    dest = params["dest"]
+    report = build_report(params["results"], params["title"], failures=params["failures"],
+                          unreachable=params["unreachable"], play_hosts=params["play_hosts"])
+    outputs = report_files(report, dest)
+    changed = not os.path.isdir(dest)
     try:
-        if not os.path.isdir(dest):
-            changed = True
-            if not module.check_mode:
-                os.makedirs(dest)
         for path, text in outputs.values():
-            changed = _write_if_changed(path, text, module.check_mode) or changed
+            if read_file(path) != text:
+                changed = True
+                if not module.check_mode:
+                    atomic_write(path, text)
     except (IOError, OSError) as error:
         module.fail_json(msg="cannot write the report into %s: %s" % (dest, error))
     result = dict((name, output[0]) for name, output in outputs.items())

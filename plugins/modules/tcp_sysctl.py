@@ -146,6 +146,13 @@ overridden_by:
   returned: always
   type: dict
   sample: {net.core.somaxconn: [{file: /etc/sysctl.d/99-local.conf, value: "1024"}]}
+drift:
+  description:
+    - Keys whose value in O(path), as found before this run, differs from the live value before this run
+      (changed by hand, or a boot-time file wins over O(path)). With O(state=absent), empty.
+  returned: always
+  type: dict
+  sample: {net.ipv4.tcp_fin_timeout: {persisted: "15", live: "60"}}
 path:
   description: The persist file.
   returned: always

@@ -166,6 +166,18 @@ def test_apply_writes_reads_back_persists_and_is_idempotent(env):
     assert os.stat(env["path"]).st_ino == inode
 
 
+def test_drift_names_keys_changed_by_hand_since_the_last_run(env):
+    settings = {"net.core.somaxconn": 65535, "net.ipv4.tcp_fin_timeout": 30}
+    assert run(env, settings)["drift"] == {}  # no file of ours yet: nothing to drift from
+    with open(os.path.join(env["proc_path"], "sys/net/ipv4/tcp_fin_timeout"), "w") as handle:
+        handle.write("45\n")
+    result = run(env, settings, check_mode=True)
+    assert result["drift"] == {"net.ipv4.tcp_fin_timeout": {"persisted": "30", "live": "45"}}
+    assert result["changed_keys"] == ["net.ipv4.tcp_fin_timeout"]
+    run(env, settings)
+    assert run(env, settings)["drift"] == {}
+
+
 def test_writes_follow_catalogue_order_and_skip_equal_values(env):
     written = []
 
