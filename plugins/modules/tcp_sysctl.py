@@ -54,14 +54,18 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  mode:
+  policy:
     description:
       - V(set) sets each value as given.
       - V(raise) only ever increases, like tuned's C(>), comparing numbers element by element; the
         elements of a pair or triple are then kept in non-decreasing order. Text keys are set as given.
+        RV(applied) holds what was written (the larger of live and wanted), and that is what is persisted.
+      - The alias C(mode) is deprecated (everywhere else in Ansible C(mode) means file permissions)
+        and will be removed in 2.0.0.
     type: str
     choices: [set, raise]
     default: set
+    aliases: [mode]
   unsupported:
     description:
       - What to do with keys that are absent, read-only or global inside a container.
@@ -110,7 +114,7 @@ EXAMPLES = r"""
     settings:
       fs.file-max: 4000000
       net.core.somaxconn: 4096
-    mode: raise
+    policy: raise
 
 - name: Put everything back as it was
   tcptune.linux.tcp_sysctl:
@@ -137,7 +141,9 @@ previous:
   type: dict
   sample: {net.core.somaxconn: 4096}
 applied:
-  description: Value of every settable key after this run (with O(state=absent), the restored values).
+  description:
+    - Value of every settable key after this run, as written and read back (with O(policy=raise), the raised
+      value, not the requested one); with O(state=absent), the restored values.
   returned: always
   type: dict
   sample: {net.core.somaxconn: 65535}
@@ -161,6 +167,8 @@ in_init_netns:
   type: bool
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcptune.linux.plugins.module_utils import apply
@@ -172,7 +180,8 @@ def main():
             settings=dict(type="dict", default={}),
             path=dict(type="path", default=apply.DEFAULT_PATH),
             state=dict(type="str", choices=["present", "absent"], default="present"),
-            mode=dict(type="str", choices=["set", "raise"], default="set"),
+            policy=dict(type="str", choices=["set", "raise"], default="set", aliases=["mode"],
+                        deprecated_aliases=[dict(name="mode", version="2.0.0", collection_name="tcptune.linux")]),
             unsupported=dict(type="str", choices=["skip", "fail"], default="skip"),
             state_dir=dict(type="path", default=apply.DEFAULT_STATE_DIR),
             proc_path=dict(type="path", default="/proc"),
@@ -182,10 +191,13 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    if params["proc_path"] == "/proc" and not module.check_mode and os.geteuid() != 0:
+        module.fail_json(msg="tcp_sysctl: writing /proc/sys and %s needs root; run it with become: true. "
+                             "Nothing was changed." % params["path"])
     try:
         if params["state"] == "present":
             result = apply.apply_settings(
-                params["settings"], path=params["path"], mode=params["mode"],
+                params["settings"], path=params["path"], mode=params["policy"],
                 unsupported=params["unsupported"], state_dir=params["state_dir"],
                 proc_path=params["proc_path"], sysctl_sources=params["sysctl_dirs"],
                 check_mode=module.check_mode, lock_timeout=params["lock_timeout"])
@@ -195,6 +207,8 @@ def main():
                 check_mode=module.check_mode, lock_timeout=params["lock_timeout"])
     except apply.ApplyError as exc:
         module.fail_json(msg=str(exc), **exc.result)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="%s: %s" % (exc.filename or "(no path)", exc.strerror or exc), failed_path=exc.filename)
     diff = result.pop("diff")
     for warning in result.pop("warnings"):
         module.warn(warning)
