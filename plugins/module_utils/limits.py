@@ -204,6 +204,52 @@ def nr_open_ceiling(root, proc_path, planned=None):
     return (min(live, persisted) if live is not None else None), detail
 
 
+def hard_nofile_settings(root):
+    # type: (str) -> List[Tuple[int, str]]
+    """Every hard nofile limit configured on the host, as (value, file): pam_limits' limits.conf and
+    limits.d (types hard and -), systemd's DefaultLimitNOFILE and the LimitNOFILE of units under
+    /etc/systemd/system. A limit above fs.nr_open fails: logins (pam_limits), units (step LIMITS)."""
+    found = []  # type: List[Tuple[int, str]]
+    pam = [os.path.join(root, "etc/security/limits.conf")] + sorted(
+        glob.glob(os.path.join(root, "etc/security/limits.d/*.conf")))
+    for path in pam:
+        for line in (read_file(path) or "").splitlines():
+            fields = line.split("#", 1)[0].split()
+            if len(fields) == 4 and fields[1] in ("hard", "-") and fields[2] == "nofile":
+                value = _int_or_none(fields[3])  # pam_limits turns "unlimited" nofile into fs.nr_open
+                if value is not None:
+                    found.append((value, path))
+    systemd = [os.path.join(root, SYSTEM_CONF)] + sorted(
+        glob.glob(os.path.join(root, "etc/systemd/system.conf.d/*.conf"))
+        + glob.glob(os.path.join(root, "etc/systemd/system/*.service"))
+        + glob.glob(os.path.join(root, "etc/systemd/system/*.service.d/*.conf")))
+    for path in systemd:
+        for line in (read_file(path) or "").splitlines():
+            name, dummy_b, value = line.strip().partition("=")
+            if name.strip() in ("LimitNOFILE", "DefaultLimitNOFILE") and value.strip():
+                try:
+                    hard = parse_nofile(value.strip())[1]
+                except ValueError:
+                    continue
+                if hard != INFINITY:
+                    found.append((hard, path))
+    return found
+
+
+def nr_open_lockout(root, nr_open):
+    # type: (str, int) -> List[str]
+    """What an fs.nr_open of ``nr_open`` would break: every configured hard nofile above it."""
+    return ["%s sets a hard nofile of %d" % (path, value) for value, path in hard_nofile_settings(root)
+            if value > nr_open]
+
+
+def _int_or_none(text):
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
 def managed_files(root):
     # type: (str) -> List[str]
     """Files of ours already on disk: fixed paths, and service drop-ins carrying our header."""

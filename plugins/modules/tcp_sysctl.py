@@ -96,7 +96,17 @@ options:
     description: Seconds to wait for the lock held by another run.
     type: float
     default: 30
+  root:
+    description:
+      - Prefix of the nofile limit files checked before C(fs.nr_open) is set or restored
+        (C(/etc/security/limits.conf), C(/etc/security/limits.d), C(/etc/systemd/system.conf{,.d}), unit drop-ins
+        under C(/etc/systemd/system)). Only tests change it.
+    type: path
+    default: /
 notes:
+  - Refuses, before any change, an C(fs.nr_open) (set, or restored with O(state=absent)) below a hard
+    nofile limit configured on the host: pam_limits would fail every login and systemd every unit with that
+    limit. Remove or lower those limits first (M(tcptune.linux.nofile_limits) with O(tcptune.linux.nofile_limits#module:state=absent)).
   - Supports check mode (predicts the changes and writes nothing, not even O(state_dir)) and diff mode
     (live values and the persist file, before and after).
 """
@@ -171,7 +181,32 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcptune.linux.plugins.module_utils import apply
+from ansible_collections.tcptune.linux.plugins.module_utils import apply, limits
+from ansible_collections.tcptune.linux.plugins.module_utils.procfs import in_init_netns
+
+
+def nr_open_lockout(params):
+    """(fs.nr_open about to be written, [limits above it]) or None. Only in the initial network
+    namespace: elsewhere fs.* is never written."""
+    proc_path = params["proc_path"]
+    if not in_init_netns(proc_path):
+        return None
+    live = limits.read_nr_open(proc_path)
+    if params["state"] == "present":
+        wanted = params["settings"].get("fs.nr_open")
+    else:
+        try:
+            wanted = (apply.load_state(params["state_dir"], params["path"]) or {}).get("previous", {}).get("fs.nr_open")
+        except ValueError:
+            return None
+    try:
+        wanted = int(str(wanted).strip()) if wanted is not None else None
+    except ValueError:
+        return None  # tcp_sysctl's validation names it
+    if wanted is None or (params["policy"] == "raise" and params["state"] == "present" and live and live >= wanted):
+        return None
+    broken = limits.nr_open_lockout(params["root"], wanted)
+    return (wanted, broken) if broken else None
 
 
 def main():
@@ -187,6 +222,7 @@ def main():
             proc_path=dict(type="path", default="/proc"),
             sysctl_dirs=dict(type="list", elements="path"),
             lock_timeout=dict(type="float", default=30.0),
+            root=dict(type="path", default="/"),
         ),
         supports_check_mode=True,
     )
@@ -194,6 +230,11 @@ def main():
     if params["proc_path"] == "/proc" and not module.check_mode and os.geteuid() != 0:
         module.fail_json(msg="tcp_sysctl: writing /proc/sys and %s needs root; run it with become: true. "
                              "Nothing was changed." % params["path"])
+    lockout = nr_open_lockout(params)
+    if lockout:
+        module.fail_json(msg="fs.nr_open: %s refused, it is below hard nofile limits that depend on it (logins and units "
+                             "would fail): %s. Lower or remove those limits first. Nothing was changed."
+                             % (lockout[0], "; ".join(lockout[1])))
     try:
         if params["state"] == "present":
             result = apply.apply_settings(

@@ -175,3 +175,16 @@ def test_systemd_is_pid1(tmpdir):
     assert not limits.systemd_is_pid1(str(tmpdir))
     tmpdir.join("run/systemd/system").ensure(dir=True)
     assert limits.systemd_is_pid1(str(tmpdir))
+
+
+def test_hard_nofile_settings_and_lockout(root):
+    root.join("etc/security/limits.conf").write("# comment\n@staff - nofile 300000\n* soft nofile 999999\n",
+                                               ensure=True)
+    root.join("etc/security/limits.d/10-big.conf").write("root hard nofile unlimited\n", ensure=True)
+    root.join("etc/systemd/system/db.service.d/override.conf").write("[Service]\nLimitNOFILE=2000000\n",
+                                                                      ensure=True)
+    root.join("etc/systemd/system.conf").write("[Manager]\nDefaultLimitNOFILE=1024:infinity\n", ensure=True)
+    assert sorted(value for value, dummy in limits.hard_nofile_settings(str(root))) == [300000, 2000000]
+    assert limits.nr_open_lockout(str(root), 1048576) == [
+        "%s sets a hard nofile of 2000000" % root.join("etc/systemd/system/db.service.d/override.conf")]
+    assert limits.nr_open_lockout(str(root), 2000000) == []

@@ -96,3 +96,38 @@ def test_oserror_becomes_a_failure_naming_the_path(tmpdir):
     result = run_module("tcp_sysctl", args, tmpdir)
     assert result["failed"] is True and "Traceback" not in result.get("module_stderr", ""), result
     assert str(tmpdir.join("etc/sysctl.d")) in result["msg"], result
+
+
+def _with_limits(tmpdir, hard):
+    args = make_args(tmpdir)
+    tmpdir.join("proc/sys/fs/nr_open").write("4194304\n", ensure=True)
+    tmpdir.join("root/etc/security/limits.d/60-tcptune-nofile.conf").write(
+        "*      soft nofile 1024\n*      hard nofile %d\n" % hard, ensure=True)
+    return dict(args, root=str(tmpdir.join("root")))
+
+
+def test_refuses_nr_open_below_a_configured_hard_nofile(tmpdir):
+    """--tags sysctl alone must not lower fs.nr_open under the limits file: pam_limits would fail every login."""
+    args = _with_limits(tmpdir, 2097152)
+    result = run_module("tcp_sysctl", dict(args, settings={"fs.nr_open": 1048576, "net.core.somaxconn": 8192}), tmpdir)
+    assert result["failed"] is True, result
+    assert result["msg"].startswith("fs.nr_open: 1048576 refused")
+    assert "60-tcptune-nofile.conf sets a hard nofile of 2097152" in result["msg"]
+    assert tmpdir.join("proc/sys/fs/nr_open").read() == "4194304\n"
+    assert tmpdir.join("proc/sys/net/core/somaxconn").read() == "4096\n"
+    fine = run_module("tcp_sysctl", dict(args, settings={"fs.nr_open": 2097152}), tmpdir)
+    assert fine["changed"] is True and fine["applied"]["fs.nr_open"] == 2097152, fine
+
+
+def test_revert_refuses_to_restore_nr_open_under_the_limits(tmpdir):
+    """state=absent restores fs.nr_open; with the limits file still there that is a lockout."""
+    args = _with_limits(tmpdir, 1048576)
+    tmpdir.join("proc/sys/fs/nr_open").write("1048576\n")
+    run_module("tcp_sysctl", dict(args, settings={"fs.nr_open": 4194304}), tmpdir)
+    tmpdir.join("root/etc/security/limits.d/60-tcptune-nofile.conf").write("* hard nofile 4194304\n")
+    refused = run_module("tcp_sysctl", dict(args, state="absent"), tmpdir)
+    assert refused["failed"] is True and "4194304" in refused["msg"], refused
+    assert tmpdir.join("proc/sys/fs/nr_open").read() == "4194304\n"
+    tmpdir.join("root/etc/security/limits.d/60-tcptune-nofile.conf").remove()
+    reverted = run_module("tcp_sysctl", dict(args, state="absent"), tmpdir)
+    assert reverted["changed"] is True and tmpdir.join("proc/sys/fs/nr_open").read() == "1048576\n"
