@@ -31,7 +31,7 @@ description:
     (which inherit it from sshd or getty), not for services, and never for C(DefaultLimitNOFILE).
     What was left out and why is returned in RV(left_out).
   - Refuses, before writing anything, a soft limit above the hard one and a hard limit above
-    C(fs.nr_open): the kernel refuses a larger RLIMIT_NOFILE, and pam_limits then fails every login.
+    C(fs.nr_open), because the kernel refuses a larger RLIMIT_NOFILE and pam_limits then fails every login.
     The ceiling is the smaller of the live C(fs.nr_open) and the one the next boot sets (the last
     sysctl file in systemd-sysctl order that sets it, or the kernel default 1048576).
   - Runs C(systemctl daemon-reload) only when a systemd file changed and systemd is PID 1.

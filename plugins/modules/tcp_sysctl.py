@@ -105,7 +105,7 @@ options:
     default: /
 notes:
   - Refuses, before any change, an C(fs.nr_open) (set, or restored with O(state=absent)) below a hard
-    nofile limit configured on the host: pam_limits would fail every login and systemd every unit with that
+    nofile limit configured on the host, because pam_limits would fail every login and systemd every unit with that
     limit. Remove or lower those limits first (M(tcptune.linux.nofile_limits) with O(tcptune.linux.nofile_limits#module:state=absent)).
   - Supports check mode (predicts the changes and writes nothing, not even O(state_dir)) and diff mode
     (live values and the persist file, before and after).
