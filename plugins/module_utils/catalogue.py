@@ -163,7 +163,7 @@ _ROWS = [
     _key("net.ipv4.tcp_keepalive_probes", INT, "count", 1, 127, netns_since=(4, 5), order=45,
          description="Unanswered probes before the connection is dropped."),
     # Conntrack: global; read-only in a child netns since 5.13.
-    _key("net.netfilter.nf_conntrack_max", INT, "count", 65536, INT_MAX, netns_since=None, order=60,
+    _key("net.netfilter.nf_conntrack_max", INT, "count", 1024, INT_MAX, netns_since=None, order=60,
          findings=["conntrack_pressure"], description="Tracked connections before new ones are dropped.",
          rule="rule_conntrack", kernel_default=kd.conntrack_max),
     _key("net.netfilter.nf_conntrack_buckets", INT, "count", 1024, INT_MAX, netns_since=None, order=59,
