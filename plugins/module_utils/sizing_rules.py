@@ -119,7 +119,8 @@ def unbuffered_bytes(host, work):
     close_rate = (work["accept_rate"] or 0) + (work["outbound_rate"] or 0)
     return (sockets_of(work) * per_socket_bytes(host["kernel"])[0]
             + (work["target_connections"] or 0) * work["userspace_bytes_per_connection"]
-            + int(close_rate * TIME_WAIT_SECONDS) * memory_rules.TW_SOCK_BYTES)
+            + min(int(close_rate * TIME_WAIT_SECONDS),
+                  memory_rules.tw_buckets_cap(effective_memory(host), kd.ehash_entries(host))) * memory_rules.TW_SOCK_BYTES)
 
 
 def kernel_shape(limit):
