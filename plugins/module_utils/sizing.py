@@ -19,6 +19,10 @@ from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import
     DEFAULT_PROFILE, HOST_OVERRIDES, PROFILES, WORKLOAD_NUMBERS, WORKLOAD_OPTIONS, SizingInputError,
     host_from_facts, resolve_workload, validate_host)
 
+__all__ = ["compute_plan", "memory_estimate", "DEFAULT_PROFILE", "HOST_OVERRIDES", "PROFILES", "WORKLOAD_NUMBERS",
+           "WORKLOAD_OPTIONS", "SizingInputError", "host_from_facts", "resolve_workload", "validate_host",
+           "PER_SOCKET_BYTES", "SAFE_MEMORY_FRACTION", "CONNTRACK_ENTRY_BYTES"]
+
 CONNTRACK_ENTRY_BYTES = 320  # nf_conn object (~300 B) plus hash node
 
 
@@ -41,7 +45,7 @@ def compute_plan(host, workload):
         # Never raise descriptor limits to a level whose sockets would exhaust memory.
         ctx["file_sockets"] = max(capacity, 1) * work["sockets_per_connection"]
         ctx["warnings"].append("files: limits sized for %d connections, the most that fit in %d %% of memory, not "
-                               "for the %d asked" % (capacity, SAFE_MEMORY_FRACTION * 100, work["target_connections"]))
+                               "for the %s asked" % (capacity, SAFE_MEMORY_FRACTION * 100, work["target_connections"]))
     for rule in sizing_rules.ORDER:
         rule(ctx)
 

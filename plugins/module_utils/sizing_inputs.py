@@ -240,8 +240,8 @@ def host_from_facts(facts, overrides=None):
         host["interfaces"][name] = {"speed_mbps": info.get("speed_mbps"), "virtual": bool(info.get("virtual")),
                                     "qdisc": info.get("qdisc"), "txqueuelen": info.get("txqueuelen")}
     for name, speed in sorted(overrides.get("interfaces", {}).items()):
-        entry = host["interfaces"].setdefault(name, {"virtual": name == "lo" or speed is None, "qdisc": None,
-                                                       "txqueuelen": None})
+        entry = host["interfaces"].setdefault(
+            name, {"virtual": name == "lo" or speed is None, "qdisc": None, "txqueuelen": None})
         entry["speed_mbps"] = speed
     return validate_host(host)
 

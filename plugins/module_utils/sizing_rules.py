@@ -277,11 +277,12 @@ def rule_socket_buffers(ctx, key):
         reason = workload_reason(work, ["bandwidth_mbps", "rtt_ms"],
                                  "BDP %g Mbit/s x %g ms = %d bytes; max = 2 x BDP rounded up to a power of two"
                                  % (work["bandwidth_mbps"], work["rtt_ms"], bdp))
-    if (need or base)[2] > cap and work["allow_lower"] and "net.ipv4.tcp_mem" in ctx["wanted"]:
+    if (need or base)[2] > cap and work["allow_lower"] and (need or "net.ipv4.tcp_mem" in ctx["wanted"]):
         top = max(cap, 4096)
-        need = [min(base[0], top), min((need or base)[1], top), top]
-        reason = dependency_reason("tcp_mem max lowered to %d pages (allow_lower): a socket's max must stay within "
-                                   "1/%d of it" % (tcp_mem[2], memory_rules.SOCKET_BUFFER_SHARE))
+        if need is None:
+            reason = dependency_reason("tcp_mem max lowered to %d pages (allow_lower): a socket's max must stay "
+                                       "within 1/%d of it" % (tcp_mem[2], memory_rules.SOCKET_BUFFER_SHARE))
+        need = [min(part, top) for part in (need or base)]
     sockets = sockets_of(work)
     share = tcp_mem[1] * page // sockets if sockets else None
     if key == "net.ipv4.tcp_rmem" and sockets:

@@ -20,15 +20,15 @@ description:
     them it reads RAM, page size, CPUs, kernel release, interface speeds, the current sysctl values and
     the network namespace from C(/proc) and C(/sys) itself. Each host fact can be overridden by an option.
   - The workload comes from a O(profile) preset; any workload option given explicitly overrides the preset.
-    See docs/profiles.md for the presets and for how to read RV(explain).
+    See docs/profiles.md for the presets and for how to read RV(plan.explain).
   - "Do no harm: every planned change names its reason, a workload number (declared, or from the chosen preset)
     or a finding of M(tcptune.linux.tcp_facts) with its evidence. No reason, no change: V(balanced) with nothing
     declared on a host without findings plans nothing. A live value is never lowered unless O(allow_lower)."
   - Rules (one function each, named by the catalogue row of each key) are in docs/profiles.md; memory rules
     (C(tcp_mem) max at most 50 % of RAM, buffer maxima at most C(tcp_mem) max / 8, C(tcp_max_tw_buckets) within
     the established hash and memory) are the ones M(tcptune.linux.tcp_sysctl) applies to overrides.
-  - Keys the kernel does not have, and global keys inside a container, go to RV(skipped_keys) (and C(plan.skipped)) with the
-    reason instead of RV(sysctl). C(net.ipv4.tcp_tw_recycle) is never emitted.
+  - Keys the kernel does not have, and global keys inside a container, go to RV(plan.skipped) with the
+    reason instead of RV(plan.sysctl). C(net.ipv4.tcp_tw_recycle) is never emitted.
   - Bad input fails with a message naming the option and the rule it breaks.
 options:
   facts:
@@ -67,7 +67,7 @@ options:
   socket_buffer_bytes:
     description:
       - Largest SO_RCVBUF/SO_SNDBUF applications set (QUIC, UDP, fixed-buffer TCP); raises C(net.core.rmem_max)
-        and C(wmem_max) to it. Without it they stay: TCP autotuning never reads them.
+        and C(wmem_max) to it. Without it they stay, since TCP autotuning never reads them.
     type: int
   userspace_bytes_per_connection:
     description:
@@ -89,7 +89,7 @@ options:
   sockets_per_connection:
     description:
       - V(1) when the peer is another host (a server's client connections), V(2) when the host holds two
-        sockets per connection (a proxy: client and upstream; or loopback tests). V(proxy) presets 2.
+        sockets per connection (a proxy with client and upstream sockets, or loopback tests). V(proxy) presets 2.
     type: int
     choices: [1, 2]
   tw_reuse:
@@ -216,6 +216,7 @@ plan:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcptune.linux.plugins.module_utils import procfs, sizing
+
 
 def read_host_facts():
     """ansible_facts.tcp of the host the module runs on (findings included), as tcp_facts gathers it."""

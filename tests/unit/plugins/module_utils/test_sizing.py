@@ -347,5 +347,3 @@ def test_bad_host_names_option(host, option):
     with pytest.raises(sizing.SizingInputError) as error:
         plan_for({}, **host)
     assert str(error.value).startswith(option + ":")
-
-

@@ -171,8 +171,7 @@ def test_invariants(data, ram, kernel, workload, listening):
 @settings(max_examples=60, deadline=None)
 @given(rams, st.sampled_from(KERNELS), st.lists(port_items(), min_size=1, max_size=6))
 def test_reserved_ports_overlapping_or_exhausting(ram, kernel, items):
-    merged = catalogue.merge_port_ranges(
-        [(int(str(item).split("-")[0]), int(str(item).split("-")[-1])) for item in items])
+    merged = catalogue.parse_port_ranges(",".join(str(item) for item in items))
     result = plan(ram, kernel, {"reserved_ports": items, "outbound_rate": 10})
     port_range = [32768, 60999] if catalogue.parse_kernel_release(kernel) >= (4, 2) else [32768, 61000]
     usable = sizing_rules.usable_ports(port_range, merged)
