@@ -295,6 +295,22 @@ def test_every_planned_key_is_valid_explained_and_passes_the_memory_rules():
         assert list(plan["sysctl"]) == catalogue.ordered(plan["sysctl"])
 
 
+def test_host_from_facts_takes_cgroup_listening_ports_and_findings():
+    facts = {"kernel": {"release": "6.18.44", "mem_total_bytes": 16 * GIB, "mem_available_bytes": 15 * GIB,
+                        "page_size": 4096, "cpus": 4},
+             "cgroup": {"version": 2, "path": "/system.slice/app.service", "memory_max_bytes": 2 * GIB},
+             "sockets": {"listening_ports": [443, 22, 443]},
+             "findings": [{"id": "time_wait_overflow", "evidence": {"TcpExt.TCPTimeWaitOverflow": 5210}}]}
+    host = sizing.host_from_facts(facts)
+    assert host["memory_limit_bytes"] == 2 * GIB and host["listening_ports"] == [22, 443]
+    assert sizing.host_from_facts(dict(facts, cgroup={"memory_max_bytes": None}))["memory_limit_bytes"] is None
+    assert sizing.host_from_facts(facts, {"memory_limit_bytes": 4 * GIB})["memory_limit_bytes"] == 4 * GIB
+    plan = sizing.compute_plan(host, {})
+    # ehash 16 GB / 128 KiB = 131072: default 65536, doubled on the finding, capped by 2 GiB x 5 % / 256 B = 419430
+    assert plan["sysctl"] == {"net.ipv4.tcp_max_tw_buckets": "131072"}
+    assert plan["changes"][0]["reason"]["evidence"] == {"TcpExt.TCPTimeWaitOverflow": 5210}
+
+
 def test_bad_host_input_names_the_option():
     with pytest.raises(sizing.SizingInputError) as error:
         plan_for({}, memory_bytes=8 * GIB, kernel_release="6.1.0", listening_ports=[70000])
