@@ -204,7 +204,7 @@ def apply_txqueuelen(patterns=None, value=None, include_virtual=False, persist="
         result = {
             "changed": bool(changes or files),
             "interfaces": sorted(wanted),
-            "values": wanted,
+            "applied": wanted,
             "changed_interfaces": changes,
             "previous": dict((name, current[name]) for name in changes),
             "skipped_interfaces": skipped,
@@ -263,7 +263,7 @@ def revert_txqueuelen(sys_path="/sys", rules_path=DEFAULT_RULES_PATH, link_path=
                                        if name not in current),
             "unmatched": [],
             "persist": "none",
-            "values": {},
+            "applied": {},
             "persisted_path": None,
             "persisted_paths": [],
             "diff": _diff(current, restores, files),

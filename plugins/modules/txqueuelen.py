@@ -146,7 +146,7 @@ persist:
   returned: always
   type: str
   sample: udev
-values:
+applied:
   description: Interface to the value now set and persisted.
   returned: always
   type: dict

@@ -178,11 +178,11 @@ def test_systemd_is_pid1(tmpdir):
 
 
 def test_hard_nofile_settings_and_lockout(root):
-    root.join("etc/security/limits.conf").write("# comment\n@staff - nofile 300000\n* soft nofile 999999\n",
-                                               ensure=True)
+    pam = "# comment\n@staff - nofile 300000\n* soft nofile 999999\n"
+    root.join("etc/security/limits.conf").write(pam, ensure=True)
     root.join("etc/security/limits.d/10-big.conf").write("root hard nofile unlimited\n", ensure=True)
-    root.join("etc/systemd/system/db.service.d/override.conf").write("[Service]\nLimitNOFILE=2000000\n",
-                                                                      ensure=True)
+    unit = "[Service]\nLimitNOFILE=2000000\n"
+    root.join("etc/systemd/system/db.service.d/override.conf").write(unit, ensure=True)
     root.join("etc/systemd/system.conf").write("[Manager]\nDefaultLimitNOFILE=1024:infinity\n", ensure=True)
     assert sorted(value for value, dummy in limits.hard_nofile_settings(str(root))) == [300000, 2000000]
     assert limits.nr_open_lockout(str(root), 1048576) == [

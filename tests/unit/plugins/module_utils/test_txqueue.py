@@ -112,7 +112,7 @@ def test_value_range_checked(env):
 def test_values_map_two_nics_one_udev_file_idempotent_and_reboot_proof(env):
     """Both NICs land in the one rules file (one call per NIC kept only the last one)."""
     result = txqueue.apply_txqueuelen(values={"eth0": 10000, "eth1": 4000}, persist="udev", **env)
-    assert result["changed_interfaces"] == ["eth0", "eth1"] and result["values"] == {"eth0": 10000, "eth1": 4000}
+    assert result["changed_interfaces"] == ["eth0", "eth1"] and result["applied"] == {"eth0": 10000, "eth1": 4000}
     assert qlen(env, "eth0") == "10000" and qlen(env, "eth1") == "4000"
     rules = open(env["rules_path"]).read()
     assert rules == txqueue.OWNER_LINE + "".join(
@@ -144,7 +144,7 @@ def test_values_map_link_one_file_per_value(env, tmpdir):
 def test_never_lowers_an_admin_set_value_unless_allowed(env):
     write_text(os.path.join(env["sys_path"], "class/net/eth0/tx_queue_len"), "20000")
     result = txqueue.apply_txqueuelen(values={"eth0": 10000, "eth1": 10000}, persist="udev", **env)
-    assert qlen(env, "eth0") == "20000" and result["values"] == {"eth1": 10000}
+    assert qlen(env, "eth0") == "20000" and result["applied"] == {"eth1": 10000}
     assert result["skipped_interfaces"]["eth0"].startswith("live 20000 is above 10000")
     assert "eth0" not in open(env["rules_path"]).read()
     lowered = txqueue.apply_txqueuelen(values={"eth0": 10000}, persist="udev", allow_lower=True, **env)
@@ -154,7 +154,7 @@ def test_never_lowers_an_admin_set_value_unless_allowed(env):
 def test_values_map_unknown_and_virtual_names(env):
     result = txqueue.apply_txqueuelen(values={"eth0": 5000, "wlan9": 5000, "veth0": 5000}, persist="udev", **env)
     assert result["unmatched"] == ["wlan9"] and "veth0" in result["skipped_interfaces"]
-    assert result["values"] == {"eth0": 5000}
+    assert result["applied"] == {"eth0": 5000}
     with pytest.raises(ApplyError) as caught:
         txqueue.apply_txqueuelen(values={"eth0": 0, "eth1": 10}, **env)
     assert "eth0: 0 is outside the accepted range" in str(caught.value)

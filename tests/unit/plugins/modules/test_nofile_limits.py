@@ -60,7 +60,7 @@ def test_refuses_above_nr_open(tmpdir):
 
 def test_nr_open_option_counts_only_in_check_mode(tmpdir):
     """Outside check mode the live fs.nr_open is what the kernel enforces, whatever nr_open says."""
-    applied = run_module("nofile_limits", args_for(tmpdir, hard=2000000, nr_open=4194304), tmpdir)
+    applied = run_module("nofile_limits", args_for(tmpdir, soft=1024, hard=2000000, nr_open=4194304), tmpdir)
     assert applied["failed"] is True and "above fs.nr_open 1048576" in applied["msg"]
     checked = run_module("nofile_limits", args_for(tmpdir, hard=2000000, nr_open=4194304), tmpdir, check=True)
     assert checked["changed"] is True and checked["nr_open"] == 4194304, checked

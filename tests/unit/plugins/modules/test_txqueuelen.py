@@ -50,7 +50,7 @@ def _two_nics(tmpdir):
 def test_values_map_in_one_call_persists_both_nics(tmpdir):
     args = dict(_two_nics(tmpdir), values={"eth0": 10000, "eth1": "4000"})
     result = run_module("txqueuelen", args, tmpdir)
-    assert result["changed"] is True and result["values"] == {"eth0": 10000, "eth1": 4000}, result
+    assert result["changed"] is True and result["applied"] == {"eth0": 10000, "eth1": 4000}, result
     rules = tmpdir.join("rules/90-t.rules").read()
     assert 'NAME=="eth0", ATTR{tx_queue_len}="10000"' in rules and 'NAME=="eth1", ATTR{tx_queue_len}="4000"' in rules
     assert run_module("txqueuelen", args, tmpdir)["changed"] is False
