@@ -160,7 +160,10 @@ def plan_key(ctx, key, need, reason, formula, inputs, source, compare="raise", p
     if base is not None and compare == "raise" and not work["allow_lower"] and planned != need:
         entry["would_have_been"] = need
         entry["note"] = "not lowered: the live value is higher and allow_lower is false"
-    if planned == base and not persist:
+    # Live already equals exactly what this workload needs (an earlier run set it): keep it in the
+    # plan, or the next run would rewrite the sysctl.d file without it and a reboot would undo it.
+    keep = persist or (planned == need and planned != default)
+    if planned == base and not keep:
         entry["note"] = entry["note"] or "the value in force already meets the need"
         return base
     entry["value"] = planned
@@ -395,9 +398,6 @@ def rule_reserved_ports(ctx):
     if work["reserved_ports"]:
         need = catalogue.format_port_ranges(merged)
         reason = workload_reason(work, ["reserved_ports"], "declared listening ports kept out of connect()/bind(0)")
-    current = catalogue.format_port_ranges(live_ranges)
-    if need == current:
-        need = None
     plan_key(ctx, key, need, reason, "live reservations + reserved_ports, merged and sorted as the kernel reads "
              "them back (8080,8081,8082 -> 8080-8082)", {"reserved_ports": work["reserved_ports"]},
              "facts §5", compare="exact")
@@ -422,10 +422,10 @@ def rule_tw_reuse(ctx):
     usable = usable_ports(port_range, ctx["reserved"])
     need_ports = rate * TIME_WAIT_SECONDS * PORT_RANGE_HEADROOM
     need, reason = None, None
-    if work["tw_reuse"] is True and current != 1:
+    if work["tw_reuse"] is True:
         need = 1
         reason = workload_reason(work, ["tw_reuse"], "tw_reuse declared")
-    elif work["tw_reuse"] is None and rate and need_ports > usable and current != 1:
+    elif work["tw_reuse"] is None and rate and need_ports > usable:
         if ts_on:
             need = 1
             reason = workload_reason(work, ["outbound_rate"],
