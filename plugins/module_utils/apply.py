@@ -18,7 +18,7 @@ import os
 import tempfile
 import time
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, memory_rules
 from ansible_collections.tcptune.linux.plugins.module_utils.procfs import in_init_netns
 
 try:
@@ -118,9 +118,13 @@ def unsupported_reason(proc_path, key, kernel, init_netns):
 
 # ---------------------------------------------------------------- validation and plan
 
-def validate(settings, kernel):
-    # type: (Dict[str, Any], Tuple[int, int, int]) -> Tuple[Dict[str, Any], List[str]]
-    """Coerce every setting and collect every error (unknown key, type, range, refusal)."""
+def validate(settings, kernel, memory_bytes=None, page_size=4096, tcp_mem_in_force=None):
+    # type: (Dict[str, Any], Tuple[int, int, int], Optional[int], int, Optional[List[int]]) -> Tuple[Dict[str, Any], List[str]]
+    """Coerce every setting and collect every error (unknown key, type, range, refusal, memory).
+
+    With ``memory_bytes`` (MemTotal, or a smaller cgroup limit) the memory rules of
+    memory_rules.memory_errors apply too, the same rules the plan is sized by.
+    """
     values, errors = {}, []
     for name in sorted(settings):
         try:
@@ -138,6 +142,8 @@ def validate(settings, kernel):
             errors.extend(problems)
         else:
             values[name] = value
+    if memory_bytes:
+        errors.extend(memory_rules.memory_errors(values, memory_bytes, page_size, tcp_mem_in_force))
     return values, errors
 
 
@@ -153,12 +159,16 @@ def raised(key, current, wanted):
     return result
 
 
-def plan_settings(settings, proc_path, kernel, init_netns, mode="set"):
+def plan_settings(settings, proc_path, kernel, init_netns, mode="set", memory_limit_bytes=None):
     """Validated settings -> (wanted {name: value}, current {name: value}, skipped {name: reason}).
 
-    Raises ApplyError with every validation error at once.
+    Memory rules use MemTotal from proc_path/meminfo (or ``memory_limit_bytes`` when smaller) and the
+    live tcp_mem; they are checked again on the raised values. Raises ApplyError with every error at once.
     """
-    values, errors = validate(settings, kernel)
+    memory_bytes = memory_rules.host_memory_bytes(proc_path, memory_limit_bytes)
+    page_size = memory_rules.page_size()
+    tcp_mem_live = read_live(proc_path, "net.ipv4.tcp_mem")
+    values, errors = validate(settings, kernel, memory_bytes, page_size, tcp_mem_live)
     if errors:
         raise ApplyError("invalid settings, nothing was changed: " + "; ".join(errors),
                          {"errors": errors})
@@ -177,6 +187,8 @@ def plan_settings(settings, proc_path, kernel, init_netns, mode="set"):
             if problems:
                 errors.extend(problems)
         wanted[name] = value
+    if mode == "raise" and memory_bytes:
+        errors.extend(memory_rules.memory_errors(wanted, memory_bytes, page_size, tcp_mem_live))
     if errors:
         raise ApplyError("invalid settings after raise, nothing was changed: " + "; ".join(errors),
                          {"errors": errors})

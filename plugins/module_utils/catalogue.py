@@ -3,7 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one sysctl catalogue shared by facts, sizing and apply.
 
-Adding a key is one row in ``CATALOGUE`` (plus its sizing rule in sizing.py).
+Adding a key is one row in ``CATALOGUE``. A row names the function that sizes it (``rule``, a
+name in ``sizing_rules.RULES``; None: never planned) and the kernel's own default
+(``kernel_default``, a function of the host in kernel_defaults.py; None: not modelled), so
+``catalogue.get(key).rule`` answers "where is this sized?" in one step.
 Sources for scopes and versions: kernel-tcp-facts.md sections 2-9.
 """
 
@@ -12,6 +15,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from collections import namedtuple
+
+from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 
 NETNS = "netns"
 GLOBAL = "global"
@@ -41,32 +46,43 @@ SysctlKey = namedtuple(
         "findings",  # finding ids (diagnosis.py) this key relates to
         "refuse",  # None, or why no value other than 0 is ever accepted
         "description",
+        "rule",  # name of the sizing function in sizing_rules.RULES; None: the plan never sets it
+        "kernel_default",  # function(host) -> the kernel's default (kernel_defaults.py); None: not modelled
+        "maximum_before",  # None, or ((major, minor), max): a lower maximum on kernels before that version
     ],
 )
 
 
 def _key(name, shape, unit, minimum=0, maximum=INT_MAX, netns_since=ALWAYS, since=ALWAYS,
-         removed=None, order=50, findings=(), refuse=None, description=""):
+         removed=None, order=50, findings=(), refuse=None, description="", rule=None, kernel_default=None,
+         maximum_before=None):
     return SysctlKey(name, shape, unit, minimum, maximum, netns_since, since, removed, order,
-                     tuple(findings), refuse, description)
+                     tuple(findings), refuse, description, rule, kernel_default, maximum_before)
 
 
 _ROWS = [
     # File descriptors: global, and nr_open must rise before anything that needs more files.
     _key("fs.nr_open", INT, "count", 1024, NR_OPEN_MAX, netns_since=None, order=0,
-         findings=["fd_pressure"], description="Largest RLIMIT_NOFILE a process may get."),
+         findings=["fd_pressure"], description="Largest RLIMIT_NOFILE a process may get.",
+         rule="rule_files", kernel_default=kd.nr_open),
     _key("fs.file-max", INT, "count", 8192, LONG_MAX, netns_since=None, order=1,
-         findings=["fd_pressure"], description="System-wide limit of open files."),
+         findings=["fd_pressure"], description="System-wide limit of open files.",
+         rule="rule_files", kernel_default=kd.file_max),
     # Core socket limits.
     _key("net.core.somaxconn", INT, "count", 128, INT_MAX, order=10,
          findings=["listen_queue_overflow", "listener_backlog_capped"],
-         description="Cap on the listen() backlog of every socket."),
+         description="Cap on the listen() backlog of every socket.",
+         rule="rule_backlogs", kernel_default=kd.somaxconn,
+         # sk_max_ack_backlog was an unsigned short before 4.1: larger backlogs were truncated.
+         maximum_before=((4, 1), 65535)),
     _key("net.core.netdev_max_backlog", INT, "count", 1000, INT_MAX, netns_since=None, order=10,
          findings=["backlog_drops"], description="Per-CPU input packet backlog."),
     _key("net.core.rmem_max", INT, "bytes", 212992, INT_MAX, netns_since=None, order=11,
-         findings=["buffer_cap_low"], description="Largest SO_RCVBUF an application may set."),
+         findings=["buffer_cap_low"], description="Largest SO_RCVBUF an application may set.",
+         rule="rule_core_mem_max", kernel_default=kd.core_mem_max),
     _key("net.core.wmem_max", INT, "bytes", 212992, INT_MAX, netns_since=None, order=11,
-         findings=["buffer_cap_low"], description="Largest SO_SNDBUF an application may set."),
+         findings=["buffer_cap_low"], description="Largest SO_SNDBUF an application may set.",
+         rule="rule_core_mem_max", kernel_default=kd.core_mem_max),
     _key("net.core.rmem_default", INT, "bytes", 4096, INT_MAX, netns_since=None, order=12,
          description="Default receive buffer of non-TCP sockets."),
     _key("net.core.wmem_default", INT, "bytes", 4096, INT_MAX, netns_since=None, order=12,
@@ -78,13 +94,16 @@ _ROWS = [
     # TCP memory, in pages, global.
     _key("net.ipv4.tcp_mem", TRIPLE, "pages", 1, LONG_MAX, netns_since=None, order=20,
          findings=["tcp_memory_pressure", "rst_send_failed"],
-         description="min, pressure and max pages of memory for all TCP sockets."),
+         description="min, pressure and max pages of memory for all TCP sockets.",
+         rule="rule_tcp_mem", kernel_default=kd.tcp_mem),
     _key("net.ipv4.tcp_rmem", TRIPLE, "bytes", 4096, INT_MAX, netns_since=(4, 15), order=21,
          findings=["buffer_cap_low", "tcp_memory_pressure"],
-         description="min, default and max receive buffer of a TCP socket."),
+         description="min, default and max receive buffer of a TCP socket.",
+         rule="rule_socket_buffers", kernel_default=kd.tcp_rmem),
     _key("net.ipv4.tcp_wmem", TRIPLE, "bytes", 4096, INT_MAX, netns_since=(4, 15), order=21,
          findings=["buffer_cap_low", "tcp_memory_pressure"],
-         description="min, default and max send buffer of a TCP socket."),
+         description="min, default and max send buffer of a TCP socket.",
+         rule="rule_socket_buffers", kernel_default=kd.tcp_wmem),
     _key("net.ipv4.tcp_max_orphans", INT, "count", 1024, INT_MAX, netns_since=None, order=22,
          findings=["orphan_pressure"], description="Orphaned sockets allowed before they are reset."),
     _key("net.ipv4.tcp_notsent_lowat", INT, "bytes", 16384, 4294967295, netns_since=(4, 15), order=23,
@@ -98,33 +117,44 @@ _ROWS = [
     # Handshake and queues.
     _key("net.ipv4.tcp_max_syn_backlog", INT, "count", 128, INT_MAX, netns_since=(4, 11), order=30,
          findings=["syn_queue_pressure"],
-         description="Pending SYNs kept when syncookies are off."),
+         description="Pending SYNs kept when syncookies are off.",
+         rule="rule_backlogs", kernel_default=kd.tcp_max_syn_backlog),
     _key("net.ipv4.tcp_syncookies", INT, "enum", 0, 2, netns_since=(4, 5), order=30,
-         findings=["syn_queue_pressure"], description="Send syncookies when the SYN queue is full."),
+         findings=["syn_queue_pressure"], description="Send syncookies when the SYN queue is full.",
+         rule="rule_backlogs", kernel_default=kd.tcp_syncookies),
     _key("net.ipv4.tcp_synack_retries", INT, "count", 1, 255, netns_since=(4, 6), order=30,
          findings=["syn_queue_pressure"], description="SYN-ACK retransmits before giving up."),
     # TIME_WAIT and ports.
     _key("net.ipv4.tcp_max_tw_buckets", INT, "count", 1024, INT_MAX, netns_since=(4, 11), order=40,
-         findings=["time_wait_overflow"], description="TIME_WAIT sockets kept before they are destroyed."),
+         findings=["time_wait_overflow"], description="TIME_WAIT sockets kept before they are destroyed.",
+         rule="rule_tw_buckets", kernel_default=kd.tcp_max_tw_buckets),
     _key("net.ipv4.tcp_tw_reuse", INT, "enum", 0, 2, netns_since=(4, 11), order=40,
          findings=["ephemeral_port_pressure"],
-         description="Let connect() reuse a TIME_WAIT 4-tuple (1: all, 2: loopback only)."),
+         description="Let connect() reuse a TIME_WAIT 4-tuple (1: all, 2: loopback only).",
+         rule="rule_tw_reuse", kernel_default=kd.tcp_tw_reuse),
     _key("net.ipv4.tcp_tw_reuse_delay", INT, "milliseconds", 1, 2000000, since=(6, 14), order=40,
          findings=["ephemeral_port_pressure"],
-         description="How old a TIME_WAIT socket must be before tcp_tw_reuse takes it."),
+         description="How old a TIME_WAIT socket must be before tcp_tw_reuse takes it.",
+         kernel_default=kd.tcp_tw_reuse_delay),
     _key("net.ipv4.tcp_tw_recycle", INT, "bool", 0, 0, netns_since=(4, 11), removed=(4, 12), order=40,
          findings=["tw_recycle_enabled"],
          refuse="tcp_tw_recycle drops connections from clients behind NAT and was removed in Linux 4.12",
          description="Removed in 4.12. Only ever 0."),
+    _key("net.ipv4.tcp_timestamps", INT, "enum", 0, 2, netns_since=(4, 15), order=40,
+         findings=["ephemeral_port_pressure"],
+         description="TCP timestamps (RFC 7323); tcp_tw_reuse needs them on both ends.",
+         kernel_default=kd.tcp_timestamps),
     _key("net.ipv4.tcp_fin_timeout", INT, "seconds", 5, 600, netns_since=(4, 6), order=40,
          findings=["orphan_pressure"],
          description="Lifetime of an orphaned FIN_WAIT2 socket. Does NOT shorten TIME_WAIT (fixed at 60 s)."),
     _key("net.ipv4.ip_local_port_range", PAIR, "ports", 1024, 65535, order=41,
          findings=["ephemeral_port_pressure"],
-         description="Ephemeral port range for connect() and bind(0)."),
+         description="Ephemeral port range for connect() and bind(0).",
+         rule="rule_port_range", kernel_default=kd.ip_local_port_range),
     _key("net.ipv4.ip_local_reserved_ports", TEXT, "ports", order=41,
          findings=["ephemeral_port_pressure"],
-         description="Ports never chosen automatically (comma-separated ports and ranges)."),
+         description="Ports never chosen automatically (comma-separated ports and ranges).",
+         rule="rule_reserved_ports", kernel_default=kd.ip_local_reserved_ports),
     # Keepalive.
     _key("net.ipv4.tcp_keepalive_time", INT, "seconds", 1, 32767, netns_since=(4, 5), order=45,
          description="Idle time before the first keepalive probe."),
@@ -133,10 +163,12 @@ _ROWS = [
     _key("net.ipv4.tcp_keepalive_probes", INT, "count", 1, 127, netns_since=(4, 5), order=45,
          description="Unanswered probes before the connection is dropped."),
     # Conntrack: global; read-only in a child netns since 5.13.
-    _key("net.netfilter.nf_conntrack_max", INT, "count", 65536, INT_MAX, netns_since=None, order=60,
-         findings=["conntrack_pressure"], description="Tracked connections before new ones are dropped."),
+    _key("net.netfilter.nf_conntrack_max", INT, "count", 1024, INT_MAX, netns_since=None, order=60,
+         findings=["conntrack_pressure"], description="Tracked connections before new ones are dropped.",
+         rule="rule_conntrack", kernel_default=kd.conntrack_max),
     _key("net.netfilter.nf_conntrack_buckets", INT, "count", 1024, INT_MAX, netns_since=None, order=59,
-         findings=["conntrack_pressure"], description="Conntrack hash table size (hashsize)."),
+         findings=["conntrack_pressure"], description="Conntrack hash table size (hashsize).",
+         rule="rule_conntrack", kernel_default=kd.conntrack_buckets),
 ]
 
 CATALOGUE = dict((row.name, row) for row in _ROWS)
@@ -243,12 +275,19 @@ def format_value(key, value):
 
 
 def coerce_value(key, value):
-    """User input -> the parsed form of ``parse_value``. Raises ValueError naming the key and rule."""
+    """User input -> the parsed form of ``parse_value``. Raises ValueError naming the key and rule.
+
+    ip_local_reserved_ports comes back in the kernel's canonical form (merged, sorted ranges) when it
+    parses, so what is written reads back equal.
+    """
     if isinstance(value, bool):
         value = int(value)
     try:
         if key.shape == TEXT:
-            return parse_value(key, value)
+            text = parse_value(key, value)
+            if key.name == "net.ipv4.ip_local_reserved_ports" and not _reserved_ports_errors(key, text):
+                return format_port_ranges(parse_port_ranges(text))
+            return text
         if isinstance(value, (list, tuple)):
             parts = [int(str(part).strip()) for part in value]
         else:
@@ -284,16 +323,53 @@ def validation_errors(key, value, kernel=None):
             errors.extend(_reserved_ports_errors(key, value))
         return errors
     parts = value if isinstance(value, list) else [value]
+    maximum = key.maximum
+    if key.maximum_before is not None and kernel is not None and tuple(kernel) < key.maximum_before[0]:
+        maximum = key.maximum_before[1]
     for part in parts:
-        if part < key.minimum or part > key.maximum:
-            errors.append("%s: %d is outside the accepted range %d..%d"
-                          % (key.name, part, key.minimum, key.maximum))
+        if part < key.minimum or part > maximum:
+            errors.append("%s: %d is outside the accepted range %d..%d%s"
+                          % (key.name, part, key.minimum, maximum,
+                             " on kernels before %s" % _version(key.maximum_before[0]) if maximum != key.maximum else ""))
     if key.shape == TRIPLE and not parts[0] <= parts[1] <= parts[2]:
         errors.append("%s: the three values must not decrease (min <= default/pressure <= max), got %s"
                       % (key.name, " ".join(str(part) for part in parts)))
     if key.shape == PAIR and not parts[0] < parts[1]:
         errors.append("%s: low must be below high, got %d %d" % (key.name, parts[0], parts[1]))
     return errors
+
+
+def parse_port_ranges(text):
+    """'8080,8081, 9000-9010' -> [(8080, 8081), (9000, 9010)]: merged (adjacent and overlapping) and sorted.
+
+    Raises ValueError for an item that is not a port or a low-high range of ports 1..65535.
+    """
+    items = []
+    for item in [part for part in str(text).replace(" ", "").split(",") if part]:
+        bounds = item.split("-")
+        if len(bounds) > 2 or not all(bound.isdigit() for bound in bounds):
+            raise ValueError("%r is not a port or a low-high range" % item)
+        numbers = [int(bound) for bound in bounds]
+        if not all(1 <= number <= 65535 for number in numbers) or numbers != sorted(numbers):
+            raise ValueError("%r must be ports 1..65535, low before high" % item)
+        items.append((numbers[0], numbers[-1]))
+    return merge_port_ranges(items)
+
+
+def merge_port_ranges(items):
+    """[(low, high), ...] -> sorted, with adjacent and overlapping ranges merged, as the kernel's bitmap does."""
+    merged = []
+    for low, high in sorted(items):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
+def format_port_ranges(ranges):
+    """[(8080, 8082), (9000, 9000)] -> '8080-8082,9000', the text proc_do_large_bitmap reads back."""
+    return ",".join(str(low) if low == high else "%d-%d" % (low, high) for low, high in ranges)
 
 
 def _reserved_ports_errors(key, value):

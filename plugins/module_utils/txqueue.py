@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import fnmatch
+import glob
 import json
 import os
 
@@ -16,7 +17,7 @@ from ansible_collections.tcptune.linux.plugins.module_utils.apply import (
     ApplyError, Lock, atomic_write, read_file, write_text)
 
 try:
-    from typing import Dict, List, Tuple  # noqa: F401 (type comments)
+    from typing import Dict, List, Optional, Tuple  # noqa: F401 (type comments)
 except ImportError:  # pragma: no cover
     pass
 
@@ -95,15 +96,15 @@ def choose_persist(persist, run_path="/run"):
     return persist
 
 
-def render_udev(names, value):
-    # type: (List[str], int) -> str
+def render_udev(values):
+    # type: (Dict[str, int]) -> str
     """Two rules per name: KERNEL matches unrenamed devices and re-triggers after rename, NAME
     matches at boot once 80-net-setup-link.rules chose the predictable name."""
     lines = [OWNER_LINE]
-    for name in names:
+    for name in sorted(values):
         for match in ("KERNEL", "NAME"):
             lines.append('ACTION=="add", SUBSYSTEM=="net", %s=="%s", ATTR{tx_queue_len}="%d"\n'
-                         % (match, name, value))
+                         % (match, name, values[name]))
     return "".join(lines)
 
 
@@ -119,42 +120,99 @@ def render_link(sys_path, names, value):
     return "%s\n[Match]\n%s\n[Link]\n%sTransmitQueueLength=%d\n" % (OWNER_LINE, match, LINK_DEFAULTS, value)
 
 
+def link_files(sys_path, values, link_path):
+    # type: (str, Dict[str, int], str) -> Dict[str, str]
+    """{path: text}. A .link file has one [Link] section, so interfaces are grouped by value: one
+    value gives ``link_path``; several give ``<link_path without .link>-<value>.link`` each."""
+    groups = {}  # type: Dict[int, List[str]]
+    for name, value in values.items():
+        groups.setdefault(value, []).append(name)
+    stem = link_path[:-len(".link")] if link_path.endswith(".link") else link_path
+    return dict((link_path if len(groups) == 1 else "%s-%d.link" % (stem, value),
+                 render_link(sys_path, sorted(names), value)) for value, names in groups.items())
+
+
+def owned_link_files(link_path):
+    # type: (str) -> List[str]
+    """``link_path`` and its per-value siblings that carry our header."""
+    stem = link_path[:-len(".link")] if link_path.endswith(".link") else link_path
+    found = set(path for path in glob.glob(glob.escape(stem) + "-*.link")
+                if (read_file(path) or "").startswith(OWNER_LINE))
+    if os.path.exists(link_path):
+        found.add(link_path)
+    return sorted(found)
+
+
+def wanted_values(sys_path, patterns=None, value=None, values=None, include_virtual=False, allow_lower=False):
+    # type: (str, Optional[List[str]], Optional[int], Optional[Dict[str, int]], bool, bool) -> Tuple[Dict[str, int], Dict[str, int], Dict[str, str], List[str]]
+    """(wanted {name: value}, current {name: live value}, skipped {name: reason}, unmatched).
+
+    ``values`` {name: value} (exact names) or ``patterns`` with one ``value``. An interface whose
+    live value is above the wanted one is left alone unless ``allow_lower``."""
+    if values is not None:
+        targets = dict((name, values[name]) for name in values)
+        names = set(interface_names(sys_path))
+        unmatched = sorted(name for name in targets if name not in names)
+        selected, skipped, dummy = select(sys_path, sorted(name for name in targets if name in names),
+                                          include_virtual)
+    else:
+        selected, skipped, unmatched = select(sys_path, patterns or [], include_virtual)
+        targets = dict((name, value) for name in selected)
+    errors = ["%s: %r is outside the accepted range 1..%d" % (name, targets[name], MAXIMUM)
+              for name in sorted(targets) if not isinstance(targets[name], int) or not 1 <= targets[name] <= MAXIMUM]
+    if errors:
+        raise ApplyError("invalid txqueuelen, nothing was changed: " + "; ".join(errors), {"errors": errors})
+    wanted, current = {}, {}
+    for name in selected:
+        current[name] = read_len(sys_path, name)
+        if current[name] > targets[name] and not allow_lower:
+            skipped[name] = ("live %d is above %d; left alone (allow_lower to lower it)"
+                             % (current[name], targets[name]))
+        else:
+            wanted[name] = targets[name]
+    return wanted, current, skipped, unmatched
+
+
 def _state_path(state_dir):
     return os.path.join(state_dir, "txqueuelen.json")
 
 
-def apply_txqueuelen(patterns, value, include_virtual=False, persist="auto", sys_path="/sys",
+def apply_txqueuelen(patterns=None, value=None, include_virtual=False, persist="auto", sys_path="/sys",
                      rules_path=DEFAULT_RULES_PATH, link_path=DEFAULT_LINK_PATH, run_path="/run",
-                     state_dir="/var/lib/tcptune", check_mode=False, lock_timeout=30.0, writer=None):
-    """state=present. The persisted file is the only tcptune txqueuelen file afterwards
-    (persist=none removes both). Raises ApplyError and rolls back live values on failure."""
-    if not 1 <= value <= MAXIMUM:
-        raise ApplyError("value: %d is outside the accepted range 1..%d" % (value, MAXIMUM))
+                     state_dir="/var/lib/tcptune", check_mode=False, lock_timeout=30.0, writer=None,
+                     values=None, allow_lower=False):
+    """state=present, for ``patterns`` with one ``value`` or for ``values`` {name: value}. Every
+    interface goes into one persistence (one udev file, or one .link file per value), and that is
+    the only tcptune txqueuelen persistence afterwards (persist=none removes it). Raises
+    ApplyError and rolls back live values on failure."""
     writer = writer or write_text
-    selected, skipped, unmatched = select(sys_path, patterns, include_virtual)
     method = choose_persist(persist, run_path)
     with Lock(state_dir, lock_timeout, create=not check_mode):
-        current = dict((name, read_len(sys_path, name)) for name in selected)
-        changes = [name for name in selected if current[name] != value]
-        wanted = {"udev": (rules_path, render_udev(selected, value) if selected else None),
-                  "link": (link_path, render_link(sys_path, selected, value) if selected else None)}
+        wanted, current, skipped, unmatched = wanted_values(sys_path, patterns, value, values, include_virtual,
+                                                            allow_lower)
+        changes = [name for name in sorted(wanted) if current[name] != wanted[name]]
+        new_files = {}  # type: Dict[str, str]
+        if wanted and method == "udev":
+            new_files[rules_path] = render_udev(wanted)
+        elif wanted and method == "link":
+            new_files.update(link_files(sys_path, wanted, link_path))
         files = []  # (path, old text, new text or None to remove)
-        for kind in ("udev", "link"):
-            path, text = wanted[kind]
-            old = read_file(path)
-            new = text if kind == method else None
+        for path in sorted(set(new_files) | set([rules_path] + owned_link_files(link_path))):
+            old, new = read_file(path), new_files.get(path)
             if old != new:
                 files.append((path, old, new))
         result = {
             "changed": bool(changes or files),
-            "interfaces": selected,
+            "interfaces": sorted(wanted),
+            "applied": wanted,
             "changed_interfaces": changes,
             "previous": dict((name, current[name]) for name in changes),
             "skipped_interfaces": skipped,
             "unmatched": unmatched,
             "persist": method,
-            "persisted_path": wanted[method][0] if method in wanted and selected else None,
-            "diff": _diff(current, dict((name, value) for name in changes), files),
+            "persisted_path": sorted(new_files)[0] if new_files else None,
+            "persisted_paths": sorted(new_files),
+            "diff": _diff(current, dict((name, wanted[name]) for name in changes), files),
         }
         if check_mode:
             return result
@@ -162,17 +220,23 @@ def apply_txqueuelen(patterns, value, include_virtual=False, persist="auto", sys
         done = []
         for name in changes:
             try:
-                writer(_queue_file(sys_path, name), str(value))
-                if read_len(sys_path, name) != value:
+                writer(_queue_file(sys_path, name), str(wanted[name]))
+                if read_len(sys_path, name) != wanted[name]:
                     raise ApplyError("read back %d" % read_len(sys_path, name))
             except (OSError, IOError, ApplyError) as exc:
                 for back in reversed(done):
                     writer(_queue_file(sys_path, back), str(current[back]))
                 raise ApplyError("%s: setting tx_queue_len %d failed (%s); the %d interface(s) set "
-                                 "before it were rolled back" % (name, value, exc, len(done)))
+                                 "before it were rolled back" % (name, wanted[name], _reason(exc), len(done)))
             done.append(name)
         _write_files(files)
     return result
+
+
+def _reason(exc):
+    if isinstance(exc, (OSError, IOError)):
+        return "%s: %s" % (exc.filename, exc.strerror) if exc.filename else str(exc.strerror or exc)
+    return str(exc)
 
 
 def revert_txqueuelen(sys_path="/sys", rules_path=DEFAULT_RULES_PATH, link_path=DEFAULT_LINK_PATH,
@@ -188,7 +252,7 @@ def revert_txqueuelen(sys_path="/sys", rules_path=DEFAULT_RULES_PATH, link_path=
                 current[name] = read_len(sys_path, name)
                 if current[name] != old:
                     restores[name] = old
-        files = [(path, read_file(path), None) for path in (rules_path, link_path)
+        files = [(path, read_file(path), None) for path in [rules_path] + owned_link_files(link_path)
                  if read_file(path) is not None]
         result = {
             "changed": bool(restores or files or text is not None),
@@ -199,7 +263,9 @@ def revert_txqueuelen(sys_path="/sys", rules_path=DEFAULT_RULES_PATH, link_path=
                                        if name not in current),
             "unmatched": [],
             "persist": "none",
+            "applied": {},
             "persisted_path": None,
+            "persisted_paths": [],
             "diff": _diff(current, restores, files),
         }
         if check_mode:
@@ -225,11 +291,15 @@ def _record(state_dir, previous):
 
 def _write_files(files):
     for path, dummy_b, new in files:
-        if new is None:
-            if os.path.exists(path):
-                os.unlink(path)
-        else:
-            atomic_write(path, new)
+        try:
+            if new is None:
+                if os.path.exists(path):
+                    os.unlink(path)
+            else:
+                atomic_write(path, new)
+        except (IOError, OSError) as exc:
+            raise ApplyError("%s: %s (the live values are set; run again once the path is writable)"
+                             % (path, exc.strerror or exc), {"failed_path": path})
 
 
 def _diff(current, after, files):

@@ -15,27 +15,36 @@ version_added: 1.0.0
 author:
   - tcptune.linux contributors (@tcptune)
 description:
-  - Writes, each atomically (temp file, fsync, rename, mode 0644) and with a header saying
-    tcptune.linux owns it
-  - C(/etc/security/limits.d/60-tcptune-nofile.conf) for PAM login sessions (C(*) and C(root) lines,
-    because wildcard lines do not apply to root);
-  - C(/etc/systemd/system.conf.d/60-tcptune-nofile.conf) with C(DefaultLimitNOFILE=soft:hard);
-  - C(/etc/systemd/system/SERVICE.service.d/60-tcptune-nofile.conf) with C(LimitNOFILE=soft:hard) for
+  - Writes each file atomically (temp file, fsync, rename, mode 0644) with a header saying
+    tcptune.linux owns it.
+  - C(/etc/security/limits.d/60-tcptune-nofile.conf) for PAM login sessions, with C(*) and C(root)
+    lines (wildcard lines do not apply to root). Logins get soft O(soft) (1024 by default, because
+    C(select()) cannot watch a descriptor above 1023) and hard O(hard).
+  - C(/etc/systemd/system/SERVICE.service.d/60-tcptune-nofile.conf) with C(LimitNOFILE=hard:hard) for
     each service in O(services). Drop-ins of ours for services no longer listed are removed.
-  - Refuses, before writing anything, soft above hard and any limit above C(fs.nr_open) (the
-    kernel refuses a larger RLIMIT_NOFILE). It compares with the live C(fs.nr_open), or with
-    O(nr_open) when the same run raises it (apply C(fs.nr_open) with M(tcptune.linux.tcp_sysctl) first).
+  - C(/etc/systemd/system.conf.d/60-tcptune-nofile.conf) with C(DefaultLimitNOFILE=SOFT:hard), only
+    when O(hard) is above systemd's default hard limit. SOFT stays systemd's (1024 unless configured).
+  - systemd's default is read from its configuration files (C(/etc/systemd/system.conf) and the
+    C(system.conf.d) drop-in directories, ours left out), falling back to C(1024:524288), the built-in
+    default since systemd 240. No process is started for it, so check mode and containers see the same.
+  - Never lowers a hard limit below systemd's default unless O(allow_lower=true) - not for logins
+    (which inherit it from sshd or getty), not for services, and never for C(DefaultLimitNOFILE).
+    What was left out and why is returned in RV(left_out).
+  - Refuses, before writing anything, a soft limit above the hard one and a hard limit above
+    C(fs.nr_open), because the kernel refuses a larger RLIMIT_NOFILE and pam_limits then fails every login.
+    The ceiling is the smaller of the live C(fs.nr_open) and the one the next boot sets (the last
+    sysctl file in systemd-sysctl order that sets it, or the kernel default 1048576).
   - Runs C(systemctl daemon-reload) only when a systemd file changed and systemd is PID 1.
     Services keep their old limit until restarted; see RV(restart_needed).
-  - A module rather than role templates, so that the validation against C(fs.nr_open), the
-    atomic writes, check and diff modes, the removal of stale drop-ins and O(state=absent) live in
-    one tested place.
+  - Fails with one message naming the need for root before reading anything as writable when it
+    would write under C(/) without root.
 options:
   soft:
-    description: Soft limit. Required with O(state=present).
+    description: Soft limit of login sessions.
     type: int
+    default: 1024
   hard:
-    description: Hard limit. Required with O(state=present).
+    description: Hard limit of login sessions and soft and hard limit of O(services). Required with O(state=present).
     type: int
   services:
     description: Services (C(nginx) or C(nginx.service)) that get a C(LimitNOFILE) drop-in.
@@ -47,11 +56,19 @@ options:
     type: bool
     default: true
   default_limit:
-    description: Write the systemd C(DefaultLimitNOFILE) drop-in (false removes it).
+    description: Write the systemd C(DefaultLimitNOFILE) drop-in when O(hard) is above systemd's default (false removes it).
     type: bool
     default: true
+  allow_lower:
+    description: Write O(hard) for logins and services even where it is below systemd's default hard limit.
+    type: bool
+    default: false
   nr_open:
-    description: The C(fs.nr_open) this run sets; when omitted the live value is read.
+    description:
+      - In check mode only, the C(fs.nr_open) that a M(tcptune.linux.tcp_sysctl) task of the same check-mode run
+        would set (its RV(tcptune.linux.tcp_sysctl#module:applied) value). Nothing has been written then, so the live
+        value would refuse a plan that is safe.
+      - Ignored outside check mode, where the live and persisted value is what the kernel enforces.
     type: int
   state:
     description: V(present) writes the files; V(absent) removes every file of this module.
@@ -68,23 +85,27 @@ options:
     default: /proc
 notes:
   - Supports check mode (writes nothing) and diff mode (each file, before and after).
+  - A module rather than role templates, so that the checks against C(fs.nr_open) and systemd's default,
+    the atomic writes, check and diff modes, the removal of stale drop-ins and O(state=absent) live in one
+    tested place.
 """
 
 EXAMPLES = r"""
-- name: One million files for nginx, logins and every service
+- name: Logins keep soft 1024 with hard 2 Mi; nginx gets 2 Mi soft and hard
   tcptune.linux.nofile_limits:
-    soft: 1048576
-    hard: 1048576
+    hard: 2097152
     services: [nginx]
 
-- name: Limits above the current nr_open, raised in the same play
+- name: Limits above the current nr_open, raised first in the same play
   block:
-    - tcptune.linux.tcp_sysctl:
+    - name: Raise fs.nr_open
+      tcptune.linux.tcp_sysctl:
         settings: {fs.nr_open: 4194304}
-    - tcptune.linux.nofile_limits:
-        soft: 2097152
+      register: raised
+    - name: Then the limits (in check mode, against what tcp_sysctl would set)
+      tcptune.linux.nofile_limits:
         hard: 4194304
-        nr_open: 4194304
+        nr_open: "{{ raised.applied['fs.nr_open'] if ansible_check_mode else omit }}"
 """
 
 RETURN = r"""
@@ -103,6 +124,16 @@ removed_files:
   returned: always
   type: list
   elements: str
+left_out:
+  description: Limits not written, with the reason (they would lower systemd's default, or change nothing).
+  returned: always
+  type: dict
+  sample: {DefaultLimitNOFILE: "hard 65536 is not above systemd's default hard 524288, which it would lower for every unit"}
+systemd_default:
+  description: systemd's DefaultLimitNOFILE without our drop-in, and where it comes from.
+  returned: with O(state=present)
+  type: dict
+  sample: {soft: 1024, hard: 524288, source: systemd >= 240 built-in default}
 daemon_reload_needed:
   description: Whether a systemd file changed.
   returned: always
@@ -118,10 +149,17 @@ restart_needed:
   elements: str
   sample: [nginx.service]
 nr_open:
-  description: The fs.nr_open the limits were checked against.
+  description: The C(fs.nr_open) ceiling the hard limit was checked against (null with O(state=absent)).
   returned: always
   type: int
+nr_open_detail:
+  description: Live and persisted C(fs.nr_open) and the file that persists it, or the planned value in check mode.
+  returned: always
+  type: dict
+  sample: {live: 1048576, persisted: 1048576, persisted_by: kernel default}
 """
+
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -132,27 +170,34 @@ from ansible_collections.tcptune.linux.plugins.module_utils.apply import ApplyEr
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            soft=dict(type="int"),
+            soft=dict(type="int", default=limits.LOGIN_SOFT),
             hard=dict(type="int"),
             services=dict(type="list", elements="str", default=[]),
             login=dict(type="bool", default=True),
             default_limit=dict(type="bool", default=True),
+            allow_lower=dict(type="bool", default=False),
             nr_open=dict(type="int"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             root=dict(type="path", default="/"),
             proc_path=dict(type="path", default="/proc"),
         ),
-        required_if=[("state", "present", ["soft", "hard"])],
+        required_if=[("state", "present", ["hard"])],
         supports_check_mode=True,
     )
     params = module.params
+    if params["root"] == "/" and not module.check_mode and os.geteuid() != 0:
+        module.fail_json(msg="nofile_limits: writing /etc/security/limits.d and /etc/systemd needs root; "
+                             "run it with become: true. Nothing was changed.")
     try:
         result = limits.sync_limits(
-            root=params["root"], soft=params["soft"], hard=params["hard"], services=params["services"],
-            login=params["login"], default_limit=params["default_limit"], proc_path=params["proc_path"],
-            nr_open=params["nr_open"], state=params["state"], check_mode=module.check_mode)
+            root=params["root"], hard=params["hard"], login_soft=params["soft"], services=params["services"],
+            login=params["login"], default_limit=params["default_limit"], allow_lower=params["allow_lower"],
+            proc_path=params["proc_path"], nr_open=params["nr_open"] if module.check_mode else None,
+            state=params["state"], check_mode=module.check_mode)
     except ApplyError as exc:
         module.fail_json(msg=str(exc), **exc.result)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="%s: %s" % (exc.filename or "(no path)", exc.strerror or exc), failed_path=exc.filename)
     diff = result.pop("diff")
     result["daemon_reloaded"] = False
     if result["daemon_reload_needed"] and not module.check_mode and limits.systemd_is_pid1(params["root"]):

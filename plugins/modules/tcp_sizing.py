@@ -20,15 +20,15 @@ description:
     them it reads RAM, page size, CPUs, kernel release, interface speeds, the current sysctl values and
     the network namespace from C(/proc) and C(/sys) itself. Each host fact can be overridden by an option.
   - The workload comes from a O(profile) preset; any workload option given explicitly overrides the preset.
-    See docs/profiles.md for the presets and for how to read RV(explain).
-  - Computes C(net.ipv4.tcp_mem) in pages from O(memory_budget_percent), never above half of RAM and never
-    below its current value unless O(allow_lower); socket buffer maxima from the bandwidth-delay product
-    (twice the BDP before Linux 6.6); backlogs from O(accept_rate) and a 1 s worst-case accept delay;
-    the ephemeral port range and C(tcp_tw_reuse) from O(outbound_rate) (TIME_WAIT is fixed at 60 s);
-    C(tcp_max_tw_buckets), conntrack sizes, C(fs.nr_open), C(fs.file-max) and nofile limits from the
-    connection target; txqueuelen per interface from its speed.
-  - Keys the kernel does not have, and global keys inside a container, go to RV(skipped_keys) (and C(plan.skipped)) with the
-    reason instead of RV(sysctl). C(net.ipv4.tcp_tw_recycle) is never emitted.
+    See docs/profiles.md for the presets and for how to read RV(plan.explain).
+  - "Do no harm: every planned change names its reason, a workload number (declared, or from the chosen preset)
+    or a finding of M(tcptune.linux.tcp_facts) with its evidence. No reason, no change: V(balanced) with nothing
+    declared on a host without findings plans nothing. A live value is never lowered unless O(allow_lower)."
+  - Rules (one function each, named by the catalogue row of each key) are in docs/profiles.md; memory rules
+    (C(tcp_mem) max at most 50 % of RAM, buffer maxima at most C(tcp_mem) max / 8, C(tcp_max_tw_buckets) within
+    the established hash and memory) are the ones M(tcptune.linux.tcp_sysctl) applies to overrides.
+  - Keys the kernel does not have, and global keys inside a container, go to RV(plan.skipped) with the
+    reason instead of RV(plan.sysctl). C(net.ipv4.tcp_tw_recycle) is never emitted.
   - Bad input fails with a message naming the option and the rule it breaks.
 options:
   facts:
@@ -38,12 +38,14 @@ options:
         of the machine the module runs on.
     type: dict
   profile:
-    description: Workload preset. Explicit workload options override its values.
+    description:
+      - Workload preset (numbers, not sysctl values). Explicit workload options override its values.
+      - V(balanced) has no numbers; the others are listed in docs/profiles.md.
     type: str
     choices: [balanced, high_concurrency_server, outbound_client, proxy, bulk_transfer]
     default: balanced
   target_connections:
-    description: Concurrent connections the host must hold. Must be at least 1 and at most 100000000.
+    description: Concurrent connections the host must hold. At least 1 and at most 100000000.
     type: int
   accept_rate:
     description: New inbound connections per second (0 or more).
@@ -59,30 +61,47 @@ options:
     type: float
   memory_budget_percent:
     description:
-      - Share of RAM that TCP socket buffers may use (C(tcp_mem) max). Above 0 and at most 90.
-      - Default from the profile (20 for V(balanced)); C(tcp_mem) max is also capped at 50 % of RAM and
-        at what is left of 80 % of RAM after the kernel memory of the target sockets.
+      - Ceiling, in percent of RAM, that C(tcp_mem) max may be raised to (above 0, at most 50). It is not a
+        reason to raise it.
     type: float
+  socket_buffer_bytes:
+    description:
+      - Largest SO_RCVBUF/SO_SNDBUF applications set (QUIC, UDP, fixed-buffer TCP); raises C(net.core.rmem_max)
+        and C(wmem_max) to it. Without it they stay, since TCP autotuning never reads them.
+    type: int
+  userspace_bytes_per_connection:
+    description:
+      - Memory the application holds per connection (TLS state, buffers); counted in the feasibility check.
+        Default 0.
+    type: int
+  services:
+    description: systemd services that hold the connections; they get nofile soft = hard (C(plan.limits.services)).
+    type: list
+    elements: str
   reserved_ports:
     description: Listening ports (or C(low-high) ranges) to keep out of the ephemeral range.
     type: list
     elements: str
   allow_lower:
-    description: Allow values below the current ones (C(tcp_mem), buffer maxima, backlogs, conntrack).
+    description:
+      - Allow values below the live ones. Without it RV(plan.explain) shows what a lowered value would have been.
     type: bool
   sockets_per_connection:
     description:
-      - V(1) when the peer is another host (a server's client connections), V(2) when both ends of every
-        connection are on this host (loopback tests), which doubles the socket memory and descriptors.
+      - V(1) when the peer is another host (a server's client connections), V(2) when the host holds two
+        sockets per connection (a proxy with client and upstream sockets, or loopback tests). V(proxy) presets 2.
     type: int
     choices: [1, 2]
   tw_reuse:
     description:
-      - Force C(net.ipv4.tcp_tw_reuse=1) on or leave it to the profile and the outbound rate.
-      - The profiles V(outbound_client) and V(proxy) turn it on.
+      - V(true) plans C(net.ipv4.tcp_tw_reuse=1); V(false) never plans it; unset, it is planned when the
+        outbound rate needs more ports than the range gives in 60 s and C(tcp_timestamps=1).
     type: bool
   memory_bytes:
     description: Override RAM in bytes.
+    type: int
+  memory_limit_bytes:
+    description: Override the cgroup memory limit in bytes (C(ansible_facts.tcp.cgroup.memory_max_bytes)).
     type: int
   page_size:
     description: Override the page size in bytes.
@@ -102,7 +121,7 @@ options:
 notes:
   - Supports check mode; it never changes anything in any mode.
   - Idle sockets cost about 4.7 KB of kernel memory each on Linux 6.x (measured on 6.18 with two million
-    loopback sockets); RV(memory_estimate) uses that figure.
+    loopback sockets); C(plan.memory_estimate) uses that figure.
 seealso:
   - module: tcptune.linux.tcp_facts
   - module: tcptune.linux.tcp_sysctl
@@ -137,89 +156,71 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-sysctl:
-  description: Key to value string, ready to apply; settable keys only, in apply order.
-  returned: always
-  type: dict
-  sample: {"net.core.somaxconn": "8192", "net.ipv4.tcp_mem": "771377 1028503 1542755"}
 plan:
-  description:
-    - The whole plan exactly as C(sizing.compute_plan) returns it (docs/internals.md), including its
-      C(skipped) and C(warnings) keys; pass this to the apply modules and the report.
+  description: The plan (docs/internals.md). The role reads it as C(tcp_tuning_sizing.plan).
   returned: always
   type: dict
-skipped_keys:
-  description:
-    - Keys the plan wanted but cannot set here, with the reason (C(plan.skipped)).
-    - Not called C(skipped) at the top level because Ansible reserves that name for a skipped task.
-  returned: always
-  type: dict
-  sample: {"net.ipv4.tcp_mem": "global key: set it on the host (a container cannot set it for itself)"}
-limits:
-  description: nofile limits for services and login sessions and the C(fs.nr_open) and C(fs.file-max) they need.
-  returned: always
-  type: dict
-  sample: {"nofile_soft": 65536, "nofile_hard": 65536, "nr_open": 1048576, "file_max": 2466183,
-           "login": {"soft": 1024, "hard": 65536}, "services": {"soft": 65536, "hard": 65536}}
-txqueuelen:
-  description: Interface to txqueuelen, or null where the qdisc ignores it, the interface is virtual or its speed unknown.
-  returned: always
-  type: dict
-  sample: {"eth0": 10000, "lo": null}
-explain:
-  description: Per key the value, formula, inputs, the kernel's own default, the source and related finding ids.
-  returned: always
-  type: dict
-memory_estimate:
-  description: Kernel memory of the target sockets plus worst-case buffers at the planned defaults, against RAM.
-  returned: always
-  type: dict
-  sample: {"per_socket_bytes": 4700, "sockets": 2000000, "slab_bytes": 9400000000, "buffer_bytes": 6319124480,
-           "total_bytes": 15719124480, "ram_bytes": 25276510208, "fraction_of_ram": 0.6219}
-predicted:
-  description:
-    - Rates and capacities the plan implies, for the kernel defaults, the current values and the plan
-      (for example C(sustainable_outbound_rate_per_destination), C(file_max_suffices)).
-  returned: always
-  type: dict
-feasible:
-  description: Whether the target fits in RAM; false comes with the numbers in RV(plan_warnings).
-  returned: always
-  type: bool
-plan_warnings:
-  description:
-    - What the plan cannot do, and what happens under pressure (C(plan.warnings)). Infeasibility is
-      also raised as an Ansible warning.
-    - Not called C(warnings) at the top level because Ansible reserves that name.
-  returned: always
-  type: list
-  elements: str
-workload:
-  description: The workload after the profile defaults and the explicit options were merged.
-  returned: always
-  type: dict
-host:
-  description: The host inputs the plan was computed from.
-  returned: always
-  type: dict
+  contains:
+    sysctl:
+      description: Key to value string in the kernel's canonical form, settable keys only, in apply order.
+      type: dict
+      sample: {"net.core.somaxconn": "8192", "net.ipv4.ip_local_reserved_ports": "8080-8082"}
+    skipped:
+      description: Keys the plan wanted but cannot set here, with the reason.
+      type: dict
+      sample: {"fs.nr_open": "global key: set it on the host (a container cannot set it for itself)"}
+    changes:
+      description: One entry per planned change with the live value before it and its reason.
+      type: list
+      elements: dict
+      sample: [{"key": "net.core.somaxconn", "before": "4096", "planned": "8192",
+                "reason": {"kind": "workload", "detail": "accept_rate 5000/s x 1 s = 5000, rounded up to 8192",
+                           "from": {"accept_rate": "declared"}}}]
+    limits:
+      description: Empty when nothing asks for a limit; else login and services nofile plus C(nr_open) and C(file_max).
+      type: dict
+      sample: {"login": {"soft": 1024, "hard": 111616}, "services": {"soft": 111616, "hard": 111616},
+               "nr_open": 1048576, "file_max": 2466183}
+    txqueuelen:
+      description: Interface to the txqueuelen to set; only interfaces that change.
+      type: dict
+      sample: {"eth0": 10000}
+    explain:
+      description:
+        - Per key the planned value (null when unchanged), live value, kernel default, need, formula, inputs,
+          source, findings, C(reason) (C(kind) workload, finding or dependency, and C(detail)) and a C(note).
+      type: dict
+    workload:
+      description: The workload in force (preset numbers and declared options merged).
+      type: dict
+    workload_sources:
+      description: For each workload number, C(declared) or C(preset <profile>).
+      type: dict
+      sample: {"accept_rate": "preset proxy", "target_connections": "declared"}
+    memory_estimate:
+      description: Slab, userspace, TIME_WAIT, conntrack and buffer bytes against min(RAM, cgroup limit), with headroom.
+      type: dict
+      sample: {"sockets": 60000, "slab_bytes": 282000000, "total_bytes": 1500000000, "headroom_bytes": 11000000000}
+    predicted:
+      description: Rates and capacities the plan implies (for example C(sustainable_outbound_rate_per_destination)).
+      type: dict
+    feasible:
+      description: Whether the target fits; false comes with the numbers in the first warning.
+      type: bool
+    warnings:
+      description: What the plan cannot do and what to do about it.
+      type: list
+      elements: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcptune.linux.plugins.module_utils import procfs, sizing
 
-WORKLOAD_TYPES = {"target_connections": int, "sockets_per_connection": int}
-
 
 def read_host_facts():
-    """The minimal part of ansible_facts.tcp that sizing needs, from /proc and /sys."""
-    kernel = procfs.read_kernel("/proc", "/sys")
-    namespace = procfs.detect_namespace("/proc")
-    sysctl, _writable, unavailable = procfs.read_sysctls(
-        "/proc", tuple(kernel["version"]), namespace["init_netns"])
-    return {"kernel": kernel, "namespace": namespace, "sysctl": sysctl, "sysctl_unavailable": unavailable,
-            "files": procfs.read_files("/proc"), "conntrack": procfs.read_conntrack("/proc"),
-            "interfaces": procfs.read_interfaces("/sys")}
+    """ansible_facts.tcp of the host the module runs on (findings included), as tcp_facts gathers it."""
+    return procfs.gather("/proc", "/sys")
 
 
 def _workload(params):
@@ -259,7 +260,11 @@ def main():
             allow_lower=dict(type="bool"),
             sockets_per_connection=dict(type="int", choices=[1, 2]),
             tw_reuse=dict(type="bool"),
+            socket_buffer_bytes=dict(type="int"),
+            userspace_bytes_per_connection=dict(type="int"),
+            services=dict(type="list", elements="str"),
             memory_bytes=dict(type="int"),
+            memory_limit_bytes=dict(type="int"),
             page_size=dict(type="int"),
             cpus=dict(type="int"),
             kernel_release=dict(type="str"),
@@ -272,25 +277,18 @@ def main():
     try:
         facts = params["facts"] if params["facts"] is not None else read_host_facts()
         overrides = dict((key, params[key]) for key in
-                         ("memory_bytes", "page_size", "cpus", "kernel_release", "interfaces", "in_init_netns"))
+                         ("memory_bytes", "memory_limit_bytes", "page_size", "cpus", "kernel_release", "interfaces",
+                          "in_init_netns"))
         overrides["interfaces"] = _speeds(overrides["interfaces"])
         host = sizing.host_from_facts(facts, overrides)
         workload = _workload(params)
         plan = sizing.compute_plan(host, workload)
-        resolved = sizing.resolve_workload(workload)
     except sizing.SizingInputError as error:
         module.fail_json(msg=str(error))
-    resolved["reserved_ports"] = [list(item) for item in resolved["reserved_ports"]]
-    host_summary = dict((key, host[key]) for key in
-                        ("memory_bytes", "page_size", "cpus", "kernel_release", "kernel", "in_init_netns", "interfaces"))
-    # 'skipped' and 'warnings' are reserved result keys in Ansible (a bool, and the warning display):
-    # they are returned as skipped_keys and plan_warnings, and unchanged inside 'plan'.
-    top = dict((key, value) for key, value in plan.items() if key not in ("skipped", "warnings"))
     for message in plan["warnings"]:
         if message.startswith("infeasible"):
             module.warn(message)
-    module.exit_json(changed=False, plan=plan, skipped_keys=plan["skipped"], plan_warnings=plan["warnings"],
-                     workload=resolved, host=host_summary, **top)
+    module.exit_json(changed=False, plan=plan)
 
 
 if __name__ == "__main__":

@@ -54,14 +54,18 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  mode:
+  policy:
     description:
       - V(set) sets each value as given.
       - V(raise) only ever increases, like tuned's C(>), comparing numbers element by element; the
         elements of a pair or triple are then kept in non-decreasing order. Text keys are set as given.
+        RV(applied) holds what was written (the larger of live and wanted), and that is what is persisted.
+      - The alias C(mode) is deprecated (everywhere else in Ansible C(mode) means file permissions)
+        and will be removed in 2.0.0.
     type: str
     choices: [set, raise]
     default: set
+    aliases: [mode]
   unsupported:
     description:
       - What to do with keys that are absent, read-only or global inside a container.
@@ -92,7 +96,17 @@ options:
     description: Seconds to wait for the lock held by another run.
     type: float
     default: 30
+  root:
+    description:
+      - Prefix of the nofile limit files checked before C(fs.nr_open) is set or restored
+        (C(/etc/security/limits.conf), C(/etc/security/limits.d), C(/etc/systemd/system.conf{,.d}), unit drop-ins
+        under C(/etc/systemd/system)). Only tests change it.
+    type: path
+    default: /
 notes:
+  - Refuses, before any change, an C(fs.nr_open) (set, or restored with O(state=absent)) below a hard
+    nofile limit configured on the host, because pam_limits would fail every login and systemd every unit with that
+    limit. Remove or lower those limits first (M(tcptune.linux.nofile_limits) with O(tcptune.linux.nofile_limits#module:state=absent)).
   - Supports check mode (predicts the changes and writes nothing, not even O(state_dir)) and diff mode
     (live values and the persist file, before and after).
 """
@@ -110,7 +124,7 @@ EXAMPLES = r"""
     settings:
       fs.file-max: 4000000
       net.core.somaxconn: 4096
-    mode: raise
+    policy: raise
 
 - name: Put everything back as it was
   tcptune.linux.tcp_sysctl:
@@ -137,7 +151,9 @@ previous:
   type: dict
   sample: {net.core.somaxconn: 4096}
 applied:
-  description: Value of every settable key after this run (with O(state=absent), the restored values).
+  description:
+    - Value of every settable key after this run, as written and read back (with O(policy=raise), the raised
+      value, not the requested one); with O(state=absent), the restored values.
   returned: always
   type: dict
   sample: {net.core.somaxconn: 65535}
@@ -168,9 +184,36 @@ in_init_netns:
   type: bool
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcptune.linux.plugins.module_utils import apply
+from ansible_collections.tcptune.linux.plugins.module_utils import apply, limits
+from ansible_collections.tcptune.linux.plugins.module_utils.procfs import in_init_netns
+
+
+def nr_open_lockout(params):
+    """(fs.nr_open about to be written, [limits above it]) or None. Only in the initial network
+    namespace: elsewhere fs.* is never written."""
+    proc_path = params["proc_path"]
+    if not in_init_netns(proc_path):
+        return None
+    live = limits.read_nr_open(proc_path)
+    if params["state"] == "present":
+        wanted = params["settings"].get("fs.nr_open")
+    else:
+        try:
+            wanted = (apply.load_state(params["state_dir"], params["path"]) or {}).get("previous", {}).get("fs.nr_open")
+        except ValueError:
+            return None
+    try:
+        wanted = int(str(wanted).strip()) if wanted is not None else None
+    except ValueError:
+        return None  # tcp_sysctl's validation names it
+    if wanted is None or (params["policy"] == "raise" and params["state"] == "present" and live and live >= wanted):
+        return None
+    broken = limits.nr_open_lockout(params["root"], wanted)
+    return (wanted, broken) if broken else None
 
 
 def main():
@@ -179,20 +222,30 @@ def main():
             settings=dict(type="dict", default={}),
             path=dict(type="path", default=apply.DEFAULT_PATH),
             state=dict(type="str", choices=["present", "absent"], default="present"),
-            mode=dict(type="str", choices=["set", "raise"], default="set"),
+            policy=dict(type="str", choices=["set", "raise"], default="set", aliases=["mode"],
+                        deprecated_aliases=[dict(name="mode", version="2.0.0", collection_name="tcptune.linux")]),
             unsupported=dict(type="str", choices=["skip", "fail"], default="skip"),
             state_dir=dict(type="path", default=apply.DEFAULT_STATE_DIR),
             proc_path=dict(type="path", default="/proc"),
             sysctl_dirs=dict(type="list", elements="path"),
             lock_timeout=dict(type="float", default=30.0),
+            root=dict(type="path", default="/"),
         ),
         supports_check_mode=True,
     )
     params = module.params
+    if params["proc_path"] == "/proc" and not module.check_mode and os.geteuid() != 0:
+        module.fail_json(msg="tcp_sysctl: writing /proc/sys and %s needs root; run it with become: true. "
+                             "Nothing was changed." % params["path"])
+    lockout = nr_open_lockout(params)
+    if lockout:
+        module.fail_json(msg="fs.nr_open: %s refused, it is below hard nofile limits that depend on it (logins and units "
+                             "would fail): %s. Lower or remove those limits first. Nothing was changed."
+                             % (lockout[0], "; ".join(lockout[1])))
     try:
         if params["state"] == "present":
             result = apply.apply_settings(
-                params["settings"], path=params["path"], mode=params["mode"],
+                params["settings"], path=params["path"], mode=params["policy"],
                 unsupported=params["unsupported"], state_dir=params["state_dir"],
                 proc_path=params["proc_path"], sysctl_sources=params["sysctl_dirs"],
                 check_mode=module.check_mode, lock_timeout=params["lock_timeout"])
@@ -202,6 +255,8 @@ def main():
                 check_mode=module.check_mode, lock_timeout=params["lock_timeout"])
     except apply.ApplyError as exc:
         module.fail_json(msg=str(exc), **exc.result)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="%s: %s" % (exc.filename or "(no path)", exc.strerror or exc), failed_path=exc.filename)
     diff = result.pop("diff")
     for warning in result.pop("warnings"):
         module.warn(warning)

@@ -23,26 +23,43 @@ description:
     O(include_virtual=true).
   - The first value seen per interface is recorded in O(state_dir); O(state=absent) restores it and
     removes the persisted files.
-  - txqueuelen only sizes qdiscs that use it (pfifo_fast, pfifo, bfifo); fq_codel and fq ignore it.
+  - txqueuelen only sizes qdiscs that use it (pfifo_fast, pfifo, bfifo, and mq whose children are those);
+    fq_codel, fq and cake ignore it.
+  - An interface whose live value is above the wanted one is left alone (and not persisted) unless
+    O(allow_lower=true); RV(skipped_interfaces) says so.
+  - With O(values), every interface is set and persisted by this one call, so the persisted file holds
+    all of them and a second call with the same map changes nothing.
 options:
   interfaces:
-    description: Interface names or shell globs (C(eth*), C(ens[0-9]*)). Ignored with O(state=absent).
+    description:
+      - Interface names or shell globs (C(eth*), C(ens[0-9]*)), all set to O(value). Ignored with O(state=absent).
+      - Mutually exclusive with O(values).
     type: list
     elements: str
     default: []
   value:
-    description: The tx_queue_len in packets, 1 to 2147483647. Required with O(state=present).
+    description: The tx_queue_len in packets for O(interfaces), 1 to 2147483647.
     type: int
+  values:
+    description:
+      - Interface name to tx_queue_len in packets (1 to 2147483647), for interfaces that need different values.
+      - Names are exact; a name that is not present is reported in RV(unmatched).
+    type: dict
+  allow_lower:
+    description: Lower a live value that is above the wanted one.
+    type: bool
+    default: false
   include_virtual:
     description: Also change virtual interfaces.
     type: bool
     default: false
   persist:
     description:
-      - V(udev) writes O(rules_path) with one rule per interface, matching KERNEL and NAME.
+      - V(udev) writes O(rules_path) with two rules per interface, matching KERNEL and NAME.
       - V(link) writes O(link_path) for systemd-udevd's link setup (C(TransmitQueueLength=), systemd 248+),
         matching MAC addresses; it repeats the naming policies of C(99-default.link), which it replaces
-        for the matched devices.
+        for the matched devices. A C(.link) file holds one value, so interfaces with different values
+        get one file per value, named after O(link_path) with C(-VALUE) before C(.link).
       - V(auto) picks V(link) when systemd-networkd manages links (C(/run/systemd/netif/links) exists)
         and V(udev) otherwise.
       - V(none) sets the live value only and removes both files.
@@ -67,7 +84,7 @@ options:
     type: path
     default: /etc/udev/rules.d/90-tcptune-txqueuelen.rules
   link_path:
-    description: The systemd .link file.
+    description: The systemd .link file (and the stem of the per-value files).
     type: path
     default: /etc/systemd/network/60-tcptune-txqueuelen.link
   state_dir:
@@ -81,6 +98,12 @@ notes:
 """
 
 EXAMPLES = r"""
+- name: Two NICs with their own values, persisted together
+  tcptune.linux.txqueuelen:
+    values:
+      eth0: 10000
+      eth1: 4000
+
 - name: Longer queues on the physical uplinks
   tcptune.linux.txqueuelen:
     interfaces: ["eth*", "ens*"]
@@ -93,7 +116,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 interfaces:
-  description: Interfaces selected (with O(state=absent), the interfaces recorded).
+  description: Interfaces set and persisted (with O(state=absent), the interfaces recorded).
   returned: always
   type: list
   elements: str
@@ -123,11 +146,24 @@ persist:
   returned: always
   type: str
   sample: udev
+applied:
+  description: Interface to the value now set and persisted.
+  returned: always
+  type: dict
+  sample: {eth0: 10000, eth1: 4000}
 persisted_path:
-  description: The file now holding the value, or null.
+  description: The first of RV(persisted_paths), or null.
   returned: always
   type: str
+persisted_paths:
+  description: Every file now holding values.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/udev/rules.d/90-tcptune-txqueuelen.rules]
 """
+
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -140,6 +176,8 @@ def main():
         argument_spec=dict(
             interfaces=dict(type="list", elements="str", default=[]),
             value=dict(type="int"),
+            values=dict(type="dict"),
+            allow_lower=dict(type="bool", default=False),
             include_virtual=dict(type="bool", default=False),
             persist=dict(type="str", choices=["auto", "udev", "link", "none"], default="auto"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -149,14 +187,29 @@ def main():
             link_path=dict(type="path", default=txqueue.DEFAULT_LINK_PATH),
             state_dir=dict(type="path", default="/var/lib/tcptune"),
         ),
-        required_if=[("state", "present", ["value"])],
+        required_if=[("state", "present", ["value", "values"], True)],
+        mutually_exclusive=[("value", "values"), ("interfaces", "values")],
         supports_check_mode=True,
     )
     params = module.params
+    if params["sys_path"] == "/sys" and not module.check_mode and os.geteuid() != 0:
+        module.fail_json(msg="txqueuelen: writing /sys/class/net and the udev or .link file needs root; "
+                             "run it with become: true. Nothing was changed.")
+    values = None
+    if params["values"] is not None:
+        values, bad = {}, []
+        for name, value in sorted(params["values"].items()):
+            try:
+                values[name] = int(value)
+            except (TypeError, ValueError):
+                bad.append("values: %s must be an integer, got %r" % (name, value))
+        if bad:
+            module.fail_json(msg="; ".join(bad) + ". Nothing was changed.")
     try:
         if params["state"] == "present":
             result = txqueue.apply_txqueuelen(
-                params["interfaces"], params["value"], include_virtual=params["include_virtual"],
+                params["interfaces"], params["value"], values=values, allow_lower=params["allow_lower"],
+                include_virtual=params["include_virtual"],
                 persist=params["persist"], sys_path=params["sys_path"], rules_path=params["rules_path"],
                 link_path=params["link_path"], run_path=params["run_path"],
                 state_dir=params["state_dir"], check_mode=module.check_mode)
@@ -167,6 +220,8 @@ def main():
                 check_mode=module.check_mode)
     except ApplyError as exc:
         module.fail_json(msg=str(exc), **exc.result)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="%s: %s" % (exc.filename or "(no path)", exc.strerror or exc), failed_path=exc.filename)
     diff = result.pop("diff")
     for pattern in result["unmatched"]:
         module.warn("txqueuelen: %s matches no interface" % pattern)

@@ -116,3 +116,39 @@ def test_every_row_is_consistent():
         assert key.minimum <= key.maximum, name
         assert key.netns_since is None or isinstance(key.netns_since, tuple)
         assert catalogue.proc_relpath(name).count("/") == name.count(".")
+
+
+# --- where is this sized? (one step from the row) -------------------------------------------------
+
+def test_every_rule_name_resolves_and_every_sized_key_has_a_kernel_default():
+    from ansible_collections.tcptune.linux.plugins.module_utils import sizing_rules
+    host = {"memory_bytes": 8 * 1024 ** 3, "page_size": 4096, "kernel": (6, 1, 0)}
+    for name, key in catalogue.CATALOGUE.items():
+        if key.rule is not None:
+            assert key.rule in sizing_rules.RULES, name
+            assert sizing_rules.rule_for(name) is sizing_rules.RULES[key.rule]
+            assert key.kernel_default is not None, name
+        if key.kernel_default is not None:
+            default = key.kernel_default(host)
+            assert catalogue.validation_errors(key, catalogue.coerce_value(key, default), (6, 1, 0)) == [], name
+    assert catalogue.get("net.ipv4.tcp_mem").rule == "rule_tcp_mem"
+    assert sizing_rules.rule_for("net.ipv4.tcp_mem") is sizing_rules.rule_tcp_mem
+    assert catalogue.get("net.ipv4.tcp_mem").kernel_default(host) == [98304, 131072, 196608]  # 2097152 pages / 16
+
+
+@pytest.mark.parametrize("text, canonical", [
+    ("8080,8081,8082", "8080-8082"),
+    ("9000-9010,9005-9020", "9000-9020"),
+    ("9010, 8080 ,1", "1,8080,9010"),
+    ("8080-8081,8082", "8080-8082"),
+    ("", ""),
+])
+def test_reserved_ports_coerce_to_the_kernel_form(text, canonical):
+    # what proc_do_large_bitmap reads back (checked live in tests/integration/test_canonical_netns.py)
+    assert catalogue.coerce_value(catalogue.get("net.ipv4.ip_local_reserved_ports"), text) == canonical
+
+
+def test_somaxconn_maximum_depends_on_the_kernel():
+    row = catalogue.get("net.core.somaxconn")
+    assert catalogue.validation_errors(row, 131072, (4, 1, 0)) == []
+    assert "on kernels before 4.1" in catalogue.validation_errors(row, 131072, (3, 10, 0))[0]

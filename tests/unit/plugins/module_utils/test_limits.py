@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""limits.py on a temporary root."""
+"""limits.py on a temporary root: what logins, services and systemd's default get, and the
+fs.nr_open ceiling (live and persisted)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -15,10 +16,14 @@ import pytest
 from ansible_collections.tcptune.linux.plugins.module_utils import limits
 from ansible_collections.tcptune.linux.plugins.module_utils.apply import ApplyError
 
+BIG = 2097152  # above systemd's default hard 524288
+
 
 @pytest.fixture
 def root(tmpdir):
-    tmpdir.join("proc/sys/fs/nr_open").write("1048576\n", ensure=True)
+    """A host whose fs.nr_open is 4 Mi live and persisted by an admin's sysctl file."""
+    tmpdir.join("proc/sys/fs/nr_open").write("4194304\n", ensure=True)
+    tmpdir.join("etc/sysctl.d/50-admin.conf").write("fs.nr_open = 4194304\n", ensure=True)
     return tmpdir
 
 
@@ -27,45 +32,116 @@ def sync(root, **kwargs):
     return limits.sync_limits(root=str(root), **kwargs)
 
 
-def test_renders_login_root_and_systemd_files(root):
-    result = sync(root, soft=65536, hard=1048576, services=["nginx.service", "haproxy"])
+def entries(text):
+    return [line.split() for line in text.splitlines() if not line.startswith("#")]
+
+
+def test_big_hard_logins_keep_soft_1024_root_listed_services_soft_equals_hard(root):
+    result = sync(root, hard=BIG, services=["nginx.service", "haproxy"])
     assert result["changed"] is True and result["daemon_reload_needed"] is True
     assert result["restart_needed"] == ["haproxy.service", "nginx.service"]
     conf = root.join(limits.LIMITS_FILE).read()
     assert conf.startswith(limits.HEADER)
-    lines = [line.split() for line in conf.splitlines() if not line.startswith("#")]
-    assert lines == [["*", "soft", "nofile", "65536"], ["*", "hard", "nofile", "1048576"],
-                     ["root", "soft", "nofile", "65536"], ["root", "hard", "nofile", "1048576"]]
-    assert "[Manager]\nDefaultLimitNOFILE=65536:1048576\n" in root.join(limits.SYSTEM_DROPIN).read()
+    assert entries(conf) == [["*", "soft", "nofile", "1024"], ["*", "hard", "nofile", "2097152"],
+                             ["root", "soft", "nofile", "1024"], ["root", "hard", "nofile", "2097152"]]
+    assert root.join(limits.SYSTEM_DROPIN).read() == limits.HEADER + "[Manager]\nDefaultLimitNOFILE=1024:2097152\n"
     dropin = root.join("etc/systemd/system/nginx.service.d/60-tcptune-nofile.conf")
-    assert "[Service]\nLimitNOFILE=65536:1048576\n" in dropin.read()
+    assert dropin.read() == limits.HEADER + "[Service]\nLimitNOFILE=2097152:2097152\n"
     assert stat.S_IMODE(os.stat(str(dropin)).st_mode) == 0o644
+    assert result["systemd_default"] == {"soft": 1024, "hard": 524288, "source": "systemd >= 240 built-in default"}
 
-    again = sync(root, soft=65536, hard=1048576, services=["nginx", "haproxy"])
+    again = sync(root, hard=BIG, services=["nginx", "haproxy"])
     assert again["changed"] is False and again["daemon_reload_needed"] is False
 
 
-def test_refuses_above_nr_open_and_soft_above_hard(root):
+def test_login_soft_when_asked(root):
+    sync(root, hard=BIG, login_soft=8192, default_limit=False)
+    assert entries(root.join(limits.LIMITS_FILE).read())[0] == ["*", "soft", "nofile", "8192"]
+
+
+def test_hard_not_above_systemd_default_lowers_nothing(root):
+    """65536 would lower the 524288 every unit and every login gets from systemd >= 240."""
+    result = sync(root, hard=65536, services=["nginx"])
+    assert not root.join(limits.SYSTEM_DROPIN).check()
+    assert "would lower for every unit" in result["left_out"]["DefaultLimitNOFILE"]
+    assert not root.join(limits.LIMITS_FILE).check() and "login" in result["left_out"]
+    dropin = root.join("etc/systemd/system/nginx.service.d/60-tcptune-nofile.conf").read()
+    assert "LimitNOFILE=65536:524288\n" in dropin  # soft rises, hard is not lowered
+
+
+def test_allow_lower_writes_the_planned_hard_but_never_default_limit(root):
+    sync(root, hard=65536, services=["nginx"], allow_lower=True)
+    assert ["*", "hard", "nofile", "65536"] in entries(root.join(limits.LIMITS_FILE).read())
+    assert "LimitNOFILE=65536:65536\n" in root.join("etc/systemd/system/nginx.service.d/60-tcptune-nofile.conf").read()
+    assert not root.join(limits.SYSTEM_DROPIN).check()
+
+
+def test_default_limit_follows_the_configured_systemd_default(root):
+    root.join("etc/systemd/system.conf").write("[Manager]\n#DefaultLimitNOFILE=1024:524288\n", ensure=True)
+    root.join("usr/lib/systemd/system.conf.d/10-vendor.conf").write("[Manager]\nDefaultLimitNOFILE=4096:1048576\n",
+                                                                    ensure=True)
+    assert limits.systemd_default_nofile(str(root))[:2] == (4096, 1048576)
+    result = sync(root, hard=BIG, login=False)
+    assert result["systemd_default"]["hard"] == 1048576
+    assert "DefaultLimitNOFILE=4096:2097152\n" in root.join(limits.SYSTEM_DROPIN).read()
+    # Our own drop-in does not count as systemd's default, so the second run agrees with the first.
+    assert limits.systemd_default_nofile(str(root))[:2] == (4096, 1048576)
+    assert sync(root, hard=BIG, login=False)["changed"] is False
+    # An admin's /etc drop-in masks the vendor one of the same name; a later name wins.
+    root.join("etc/systemd/system.conf.d/10-vendor.conf").write("[Manager]\nDefaultLimitNOFILE=8192\n", ensure=True)
+    assert limits.systemd_default_nofile(str(root))[:2] == (8192, 8192)
+
+
+def test_parse_nofile():
+    assert limits.parse_nofile("1024:524288") == (1024, 524288)
+    assert limits.parse_nofile("65536") == (65536, 65536)
+    assert limits.parse_nofile("infinity")[1] == limits.INFINITY
+    with pytest.raises(ValueError):
+        limits.parse_nofile("1:2:3")
+
+
+def test_refuses_above_live_nr_open(root):
+    root.join("proc/sys/fs/nr_open").write("1048576\n")
     with pytest.raises(ApplyError) as caught:
-        sync(root, soft=4000000, hard=2000000, services=["bad/name"])
+        sync(root, login_soft=4000000, hard=2000000, services=["bad/name"])
     message = str(caught.value)
     assert "soft: 4000000 is above hard 2000000" in message
     assert "hard: 2000000 is above fs.nr_open 1048576" in message
     assert "'bad/name' is not a systemd service name" in message
-    assert not root.join("etc").check()
+    assert not root.join("etc/security").check() and not root.join("etc/systemd").check()
 
 
-def test_nr_open_set_in_same_run_is_accepted(root):
-    result = sync(root, soft=2000000, hard=2000000, nr_open=4194304, login=False, default_limit=False,
-                  services=["nginx"])
-    assert result["nr_open"] == 4194304 and result["changed"] is True
+def test_refuses_above_persisted_nr_open(root):
+    """Live 4 Mi set by hand, but the next boot comes up with the kernel default 1 Mi: pam_limits
+    would then fail every login."""
+    root.join("etc/sysctl.d/50-admin.conf").remove()
+    with pytest.raises(ApplyError) as caught:
+        sync(root, hard=BIG)
+    assert "above fs.nr_open 1048576" in str(caught.value)
+    assert caught.value.result["nr_open_detail"] == {"live": 4194304, "persisted": 1048576,
+                                                     "persisted_by": "kernel default"}
+
+
+def test_persisted_nr_open_follows_sysctl_order(root):
+    root.join("etc/sysctl.d/90-later.conf").write("fs.nr_open=2097152\n")
+    root.join("usr/lib/sysctl.d/99-vendor.conf").write("fs.nr_open = 8388608\n", ensure=True)
+    value, source = limits.persisted_nr_open(str(root))
+    assert (value, source) == (8388608, str(root.join("usr/lib/sysctl.d/99-vendor.conf")))
+
+
+def test_planned_nr_open_stands_for_live_and_persisted(root):
+    """Check mode: tcp_sysctl would raise fs.nr_open in the same run."""
+    root.join("proc/sys/fs/nr_open").write("1048576\n")
+    result = sync(root, hard=BIG, nr_open=BIG, check_mode=True)
+    assert result["nr_open"] == BIG and result["changed"] is True
+    assert not root.join("etc/security").check()
 
 
 def test_stale_service_dropins_and_disabled_files_are_removed(root):
-    sync(root, soft=1024, hard=65536, services=["nginx", "haproxy"])
+    sync(root, hard=BIG, services=["nginx", "haproxy"])
     foreign = root.join("etc/systemd/system/haproxy.service.d/10-local.conf")
     foreign.write("[Service]\nNice=5\n")
-    result = sync(root, soft=1024, hard=65536, services=["nginx"], login=False)
+    result = sync(root, hard=BIG, services=["nginx"], login=False)
     assert sorted(result["removed_files"]) == sorted([
         str(root.join("etc/systemd/system/haproxy.service.d/60-tcptune-nofile.conf")),
         str(root.join(limits.LIMITS_FILE))])
@@ -73,7 +149,7 @@ def test_stale_service_dropins_and_disabled_files_are_removed(root):
 
 
 def test_absent_removes_everything_and_is_idempotent(root):
-    sync(root, soft=1024, hard=65536, services=["nginx"])
+    sync(root, hard=BIG, services=["nginx"])
     result = sync(root, state="absent")
     assert result["changed"] is True and len(result["removed_files"]) == 3
     assert not root.join("etc/systemd/system/nginx.service.d").check()
@@ -81,12 +157,34 @@ def test_absent_removes_everything_and_is_idempotent(root):
 
 
 def test_check_mode_writes_nothing(root):
-    result = sync(root, soft=1024, hard=65536, services=["nginx"], check_mode=True)
+    result = sync(root, hard=BIG, services=["nginx"], check_mode=True)
     assert result["changed"] is True and len(result["diff"]) == 3
-    assert not root.join("etc").check()
+    assert not root.join("etc/security").check() and not root.join("etc/systemd").check()
+
+
+def test_unwritable_path_names_the_path(root):
+    root.join("etc/security").ensure(dir=True)
+    root.join("etc/security/limits.d").write("not a directory")
+    with pytest.raises(ApplyError) as caught:
+        sync(root, hard=BIG, default_limit=False)
+    assert str(caught.value).startswith(str(root.join(limits.LIMITS_FILE)) + ": ")
+    assert caught.value.result["failed_path"] == str(root.join(limits.LIMITS_FILE))
 
 
 def test_systemd_is_pid1(tmpdir):
     assert not limits.systemd_is_pid1(str(tmpdir))
     tmpdir.join("run/systemd/system").ensure(dir=True)
     assert limits.systemd_is_pid1(str(tmpdir))
+
+
+def test_hard_nofile_settings_and_lockout(root):
+    pam = "# comment\n@staff - nofile 300000\n* soft nofile 999999\n"
+    root.join("etc/security/limits.conf").write(pam, ensure=True)
+    root.join("etc/security/limits.d/10-big.conf").write("root hard nofile unlimited\n", ensure=True)
+    unit = "[Service]\nLimitNOFILE=2000000\n"
+    root.join("etc/systemd/system/db.service.d/override.conf").write(unit, ensure=True)
+    root.join("etc/systemd/system.conf").write("[Manager]\nDefaultLimitNOFILE=1024:infinity\n", ensure=True)
+    assert sorted(value for value, dummy in limits.hard_nofile_settings(str(root))) == [300000, 2000000]
+    assert limits.nr_open_lockout(str(root), 1048576) == [
+        "%s sets a hard nofile of 2000000" % root.join("etc/systemd/system/db.service.d/override.conf")]
+    assert limits.nr_open_lockout(str(root), 2000000) == []

@@ -107,3 +107,61 @@ def test_failure_rolls_back_earlier_interfaces(env):
 def test_value_range_checked(env):
     with pytest.raises(ApplyError):
         txqueue.apply_txqueuelen(["eth0"], 0, **env)
+
+
+def test_values_map_two_nics_one_udev_file_idempotent_and_reboot_proof(env):
+    """Both NICs land in the one rules file (one call per NIC kept only the last one)."""
+    result = txqueue.apply_txqueuelen(values={"eth0": 10000, "eth1": 4000}, persist="udev", **env)
+    assert result["changed_interfaces"] == ["eth0", "eth1"] and result["applied"] == {"eth0": 10000, "eth1": 4000}
+    assert qlen(env, "eth0") == "10000" and qlen(env, "eth1") == "4000"
+    rules = open(env["rules_path"]).read()
+    assert rules == txqueue.OWNER_LINE + "".join(
+        'ACTION=="add", SUBSYSTEM=="net", %s=="%s", ATTR{tx_queue_len}="%s"\n' % (match, name, value)
+        for name, value in (("eth0", 10000), ("eth1", 4000)) for match in ("KERNEL", "NAME"))
+    assert result["persisted_paths"] == [env["rules_path"]]
+    again = txqueue.apply_txqueuelen(values={"eth1": 4000, "eth0": 10000}, persist="udev", **env)
+    assert again["changed"] is False and open(env["rules_path"]).read() == rules
+
+
+def test_values_map_link_one_file_per_value(env, tmpdir):
+    tmpdir.join("run/systemd/netif/links").ensure(dir=True)
+    result = txqueue.apply_txqueuelen(values={"eth0": 10000, "eth1": 4000}, **env)
+    stem = env["link_path"][:-len(".link")]
+    assert result["persist"] == "link"
+    assert result["persisted_paths"] == [stem + "-10000.link", stem + "-4000.link"]
+    assert "MACAddress=52:54:00:12:34:56\n" in open(stem + "-10000.link").read()
+    assert "TransmitQueueLength=4000\n" in open(stem + "-4000.link").read()
+    assert txqueue.apply_txqueuelen(values={"eth0": 10000, "eth1": 4000}, **env)["changed"] is False
+    # One value again: the single file, and the per-value files go.
+    single = txqueue.apply_txqueuelen(values={"eth0": 10000, "eth1": 10000}, **env)
+    assert single["persisted_paths"] == [env["link_path"]]
+    assert not os.path.exists(stem + "-10000.link") and not os.path.exists(stem + "-4000.link")
+    paths = ("sys_path", "rules_path", "link_path", "state_dir")
+    txqueue.revert_txqueuelen(**dict((k, env[k]) for k in paths))
+    assert not os.path.exists(env["link_path"])
+
+
+def test_never_lowers_an_admin_set_value_unless_allowed(env):
+    write_text(os.path.join(env["sys_path"], "class/net/eth0/tx_queue_len"), "20000")
+    result = txqueue.apply_txqueuelen(values={"eth0": 10000, "eth1": 10000}, persist="udev", **env)
+    assert qlen(env, "eth0") == "20000" and result["applied"] == {"eth1": 10000}
+    assert result["skipped_interfaces"]["eth0"].startswith("live 20000 is above 10000")
+    assert "eth0" not in open(env["rules_path"]).read()
+    lowered = txqueue.apply_txqueuelen(values={"eth0": 10000}, persist="udev", allow_lower=True, **env)
+    assert lowered["previous"] == {"eth0": 20000} and qlen(env, "eth0") == "10000"
+
+
+def test_values_map_unknown_and_virtual_names(env):
+    result = txqueue.apply_txqueuelen(values={"eth0": 5000, "wlan9": 5000, "veth0": 5000}, persist="udev", **env)
+    assert result["unmatched"] == ["wlan9"] and "veth0" in result["skipped_interfaces"]
+    assert result["applied"] == {"eth0": 5000}
+    with pytest.raises(ApplyError) as caught:
+        txqueue.apply_txqueuelen(values={"eth0": 0, "eth1": 10}, **env)
+    assert "eth0: 0 is outside the accepted range" in str(caught.value)
+
+
+def test_unwritable_rules_path_names_it(env, tmpdir):
+    tmpdir.join("rules.d").write("a file, not a directory")
+    with pytest.raises(ApplyError) as caught:
+        txqueue.apply_txqueuelen(values={"eth0": 5000}, persist="udev", **env)
+    assert str(caught.value).startswith(env["rules_path"] + ": ")

@@ -30,3 +30,22 @@ def run_module(name, args, tmpdir, check=False, diff=False, env=None):
         return json.loads(proc.stdout.decode("utf-8"))
     except ValueError:
         raise AssertionError("module printed no JSON: %s %s" % (proc.stdout, proc.stderr))
+
+
+def run_module_as_user(name, args, monkeypatch, capsys, euid=65534):
+    """Run a module in this process with os.geteuid() answering ``euid``, for the refusals that
+    need no privileges to test (the tests themselves run as root)."""
+    import importlib
+
+    from ansible.module_utils import basic
+    from ansible.module_utils.common.text.converters import to_bytes
+
+    module = importlib.import_module("ansible_collections.tcptune.linux.plugins.modules." + name)
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
+    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
+    monkeypatch.setattr(os, "geteuid", lambda: euid)
+    try:
+        module.main()
+    except SystemExit:
+        pass
+    return json.loads(capsys.readouterr().out)

@@ -53,27 +53,39 @@ def run(args, capsys):
 def test_plan_from_facts(capsys):
     result = run({"facts": FACTS, "profile": "high_concurrency_server", "target_connections": 1000000,
                   "sockets_per_connection": 2}, capsys)
+    plan = result["plan"]
     assert result["changed"] is False
-    assert result["feasible"] is True
-    assert result["sysctl"]["net.core.somaxconn"] == "32768"
-    assert result["skipped_keys"]["net.ipv4.tcp_mem"].startswith("global key")
-    assert result["skipped_keys"] == result["plan"]["skipped"]
-    assert result["plan_warnings"] == result["plan"]["warnings"]
-    assert result["txqueuelen"] == {"eth0": 10000, "lo": None}
-    assert result["memory_estimate"]["sockets"] == 2000000
-    assert result["workload"]["target_connections"] == 1000000
-    assert set(result["plan"]) == {"sysctl", "skipped", "limits", "txqueuelen", "explain", "memory_estimate",
-                                   "predicted", "feasible", "warnings"}
+    assert set(result) >= {"plan", "changed"} and "sysctl" not in result  # the plan is returned once
+    assert plan["feasible"] is True
+    assert plan["sysctl"]["net.core.somaxconn"] == "32768"
+    assert plan["skipped"]["fs.nr_open"].startswith("global key")
+    assert plan["txqueuelen"] == {}  # no bandwidth declared: no reason to touch it
+    assert plan["memory_estimate"]["sockets"] == 2000000
+    assert plan["workload"]["target_connections"] == 1000000
+    assert plan["workload_sources"]["target_connections"] == "declared"
+    assert plan["workload_sources"]["accept_rate"] == "preset high_concurrency_server"
+    assert all(change["reason"]["kind"] in ("workload", "finding", "dependency") for change in plan["changes"])
+
+
+def test_balanced_without_workload_plans_nothing(capsys):
+    plan = run({"facts": FACTS}, capsys)["plan"]
+    assert plan["sysctl"] == {} and plan["limits"] == {} and plan["txqueuelen"] == {} and plan["changes"] == []
 
 
 def test_overrides_win_over_facts_and_float_options_become_ints(capsys):
     result = run({"facts": FACTS, "memory_bytes": 4 * GIB, "target_connections": 1000000,
                   "accept_rate": 100, "interfaces": {"eth0": "25000"}}, capsys)
-    assert result["host"]["memory_bytes"] == 4 * GIB
-    assert result["feasible"] is False
-    assert result["workload"]["accept_rate"] == 100 and isinstance(result["workload"]["accept_rate"], int)
-    assert result["txqueuelen"]["eth0"] == 10000
-    assert any(w.startswith("infeasible") for w in result["plan_warnings"])
+    plan = result["plan"]
+    assert plan["memory_estimate"]["ram_bytes"] == 4 * GIB
+    assert plan["feasible"] is False
+    assert plan["workload"]["accept_rate"] == 100 and isinstance(plan["workload"]["accept_rate"], int)
+    assert any(w.startswith("infeasible") for w in plan["warnings"])
+
+
+def test_cgroup_limit_counts(capsys):
+    plan = run({"facts": FACTS, "target_connections": 1000000, "memory_limit_bytes": 4 * GIB}, capsys)["plan"]
+    assert plan["memory_estimate"]["memory_bytes"] == 4 * GIB
+    assert plan["feasible"] is False
 
 
 def test_empty_facts_plan_for_another_machine(capsys, monkeypatch):
@@ -81,22 +93,21 @@ def test_empty_facts_plan_for_another_machine(capsys, monkeypatch):
         raise AssertionError("must not read this host")
 
     monkeypatch.setattr(tcp_sizing, "read_host_facts", refuse)
-    result = run({"facts": {}, "profile": "bulk_transfer", "memory_bytes": 64 * GIB,
-                  "kernel_release": "6.8.0-45-generic", "interfaces": {"eth0": 25000}}, capsys)
-    assert result["sysctl"]["net.ipv4.tcp_rmem"] == "4096 131072 134217728"  # 10 Gbit/s x 100 ms -> 128 MiB
-    assert result["txqueuelen"] == {"eth0": 10000}
+    plan = run({"facts": {}, "profile": "bulk_transfer", "memory_bytes": 64 * GIB,
+                "kernel_release": "6.8.0-45-generic", "interfaces": {"eth0": 25000}}, capsys)["plan"]
+    # 10 Gbit/s x 100 ms = 125 MB, x 2 -> 256 MiB on every kernel
+    assert plan["sysctl"]["net.ipv4.tcp_rmem"] == "4096 131072 268435456"
 
 
 def test_without_facts_reads_this_host(capsys):
     result = run({"target_connections": 100}, capsys)
-    assert result["host"]["memory_bytes"] > 0
-    assert result["host"]["kernel"][0] >= 3
+    assert result["plan"]["memory_estimate"]["ram_bytes"] > 0
     assert result["changed"] is False
 
 
 @pytest.mark.parametrize("args,message", [
     ({"target_connections": 0}, "target_connections: must be a positive integer"),
-    ({"memory_budget_percent": 95}, "memory_budget_percent: must be above 0 and at most 90"),
+    ({"memory_budget_percent": 95}, "memory_budget_percent: must be above 0 and at most 50"),
     ({"rtt_ms": 20}, "rtt_ms: given without bandwidth_mbps"),
     ({"reserved_ports": ["99999"]}, "reserved_ports: '99999' is outside 1..65535"),
     ({"memory_bytes": 1024}, "memory_bytes: must be an integer >= "),

@@ -9,7 +9,8 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module
+from ansible_collections.tcptune.linux.plugins.module_utils import apply
+from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module, run_module_as_user
 
 
 def make_args(tmpdir):
@@ -60,3 +61,73 @@ def test_validation_failure_names_every_key(tmpdir):
     for name in ("net.core.somaxconn", "net.ipv4.tcp_tw_recycle", "bogus.key"):
         assert name in result["msg"]
     assert tmpdir.join("proc/sys/net/core/somaxconn").read() == "4096\n"
+
+
+def test_raise_policy_returns_and_persists_what_was_written(tmpdir):
+    """applied holds the raised value (what the role must compare with), not the requested one."""
+    args = make_args(tmpdir)
+    tmpdir.join("proc/sys/net/core/somaxconn").write("131072\n")
+    args["settings"] = {"net.core.somaxconn": 65535, "net.ipv4.tcp_fin_timeout": 90}
+    result = run_module("tcp_sysctl", dict(args, policy="raise"), tmpdir)
+    assert result["applied"] == {"net.core.somaxconn": 131072, "net.ipv4.tcp_fin_timeout": 90}, result
+    assert result["changed_keys"] == ["net.ipv4.tcp_fin_timeout"]
+    assert tmpdir.join("proc/sys/net/core/somaxconn").read() == "131072\n"
+    assert "net.core.somaxconn = 131072\n" in tmpdir.join("etc/sysctl.d/60-tcptune.conf").read()
+    assert run_module("tcp_sysctl", dict(args, policy="raise"), tmpdir)["changed"] is False
+
+
+def test_mode_is_a_deprecated_alias_of_policy(tmpdir):
+    args = make_args(tmpdir)
+    tmpdir.join("proc/sys/net/core/somaxconn").write("131072\n")
+    result = run_module("tcp_sysctl", dict(args, mode="raise"), tmpdir)
+    assert result["applied"]["net.core.somaxconn"] == 131072, result
+    assert "mode" in json.dumps(result.get("deprecations", []))
+
+
+def test_without_root_one_clear_message(monkeypatch, capsys):
+    monkeypatch.setattr(apply, "apply_settings", None)  # must not be reached
+    result = run_module_as_user("tcp_sysctl", {"settings": {"net.core.somaxconn": 8192}}, monkeypatch, capsys)
+    assert result["failed"] is True and result["msg"].startswith("tcp_sysctl: writing /proc/sys")
+
+
+def test_oserror_becomes_a_failure_naming_the_path(tmpdir):
+    args = make_args(tmpdir)
+    tmpdir.join("etc/sysctl.d/60-tcptune.conf").ensure(dir=True)  # a directory where the file goes
+    result = run_module("tcp_sysctl", args, tmpdir)
+    assert result["failed"] is True and "Traceback" not in result.get("module_stderr", ""), result
+    assert str(tmpdir.join("etc/sysctl.d")) in result["msg"], result
+
+
+def _with_limits(tmpdir, hard):
+    args = make_args(tmpdir)
+    tmpdir.join("proc/sys/fs/nr_open").write("4194304\n", ensure=True)
+    tmpdir.join("root/etc/security/limits.d/60-tcptune-nofile.conf").write(
+        "*      soft nofile 1024\n*      hard nofile %d\n" % hard, ensure=True)
+    return dict(args, root=str(tmpdir.join("root")))
+
+
+def test_refuses_nr_open_below_a_configured_hard_nofile(tmpdir):
+    """--tags sysctl alone must not lower fs.nr_open under the limits file: pam_limits would fail every login."""
+    args = _with_limits(tmpdir, 2097152)
+    result = run_module("tcp_sysctl", dict(args, settings={"fs.nr_open": 1048576, "net.core.somaxconn": 8192}), tmpdir)
+    assert result["failed"] is True, result
+    assert result["msg"].startswith("fs.nr_open: 1048576 refused")
+    assert "60-tcptune-nofile.conf sets a hard nofile of 2097152" in result["msg"]
+    assert tmpdir.join("proc/sys/fs/nr_open").read() == "4194304\n"
+    assert tmpdir.join("proc/sys/net/core/somaxconn").read() == "4096\n"
+    fine = run_module("tcp_sysctl", dict(args, settings={"fs.nr_open": 2097152}), tmpdir)
+    assert fine["changed"] is True and fine["applied"]["fs.nr_open"] == 2097152, fine
+
+
+def test_revert_refuses_to_restore_nr_open_under_the_limits(tmpdir):
+    """state=absent restores fs.nr_open; with the limits file still there that is a lockout."""
+    args = _with_limits(tmpdir, 1048576)
+    tmpdir.join("proc/sys/fs/nr_open").write("1048576\n")
+    run_module("tcp_sysctl", dict(args, settings={"fs.nr_open": 4194304}), tmpdir)
+    tmpdir.join("root/etc/security/limits.d/60-tcptune-nofile.conf").write("* hard nofile 4194304\n")
+    refused = run_module("tcp_sysctl", dict(args, state="absent"), tmpdir)
+    assert refused["failed"] is True and "4194304" in refused["msg"], refused
+    assert tmpdir.join("proc/sys/fs/nr_open").read() == "4194304\n"
+    tmpdir.join("root/etc/security/limits.d/60-tcptune-nofile.conf").remove()
+    reverted = run_module("tcp_sysctl", dict(args, state="absent"), tmpdir)
+    assert reverted["changed"] is True and tmpdir.join("proc/sys/fs/nr_open").read() == "1048576\n"

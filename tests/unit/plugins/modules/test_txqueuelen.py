@@ -9,7 +9,8 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module
+from ansible_collections.tcptune.linux.plugins.module_utils import txqueue
+from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module, run_module_as_user
 
 
 def test_set_persist_and_absent(tmpdir):
@@ -35,3 +36,34 @@ def test_set_persist_and_absent(tmpdir):
 def test_value_required_when_present(tmpdir):
     result = run_module("txqueuelen", {"interfaces": ["eth0"]}, tmpdir)
     assert result["failed"] is True and "value" in result["msg"]
+
+
+def _two_nics(tmpdir):
+    for name in ("eth0", "eth1"):
+        tmpdir.join("sys/class/net", name, "tx_queue_len").write("1000\n", ensure=True)
+        tmpdir.join("sys/class/net", name, "device").ensure(dir=True)
+    return {"persist": "udev", "sys_path": str(tmpdir.join("sys")), "run_path": str(tmpdir.join("run")),
+            "rules_path": str(tmpdir.join("rules/90-t.rules")), "link_path": str(tmpdir.join("net/60-t.link")),
+            "state_dir": str(tmpdir.join("state"))}
+
+
+def test_values_map_in_one_call_persists_both_nics(tmpdir):
+    args = dict(_two_nics(tmpdir), values={"eth0": 10000, "eth1": "4000"})
+    result = run_module("txqueuelen", args, tmpdir)
+    assert result["changed"] is True and result["applied"] == {"eth0": 10000, "eth1": 4000}, result
+    rules = tmpdir.join("rules/90-t.rules").read()
+    assert 'NAME=="eth0", ATTR{tx_queue_len}="10000"' in rules and 'NAME=="eth1", ATTR{tx_queue_len}="4000"' in rules
+    assert run_module("txqueuelen", args, tmpdir)["changed"] is False
+
+
+def test_values_and_value_are_exclusive(tmpdir):
+    result = run_module("txqueuelen", dict(_two_nics(tmpdir), values={"eth0": 1}, value=5), tmpdir)
+    assert result["failed"] is True and "mutually exclusive" in result["msg"]
+    bad = run_module("txqueuelen", dict(_two_nics(tmpdir), values={"eth0": "fast"}), tmpdir)
+    assert bad["failed"] is True and "values: eth0 must be an integer" in bad["msg"]
+
+
+def test_without_root_one_clear_message(monkeypatch, capsys):
+    monkeypatch.setattr(txqueue, "apply_txqueuelen", None)  # must not be reached
+    result = run_module_as_user("txqueuelen", {"values": {"eth0": 5000}}, monkeypatch, capsys)
+    assert result["failed"] is True and result["msg"].startswith("txqueuelen: writing /sys/class/net")

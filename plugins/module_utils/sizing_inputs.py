@@ -1,0 +1,287 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcptune.linux contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Inputs of the plan: workload presets, the declared workload, and the host (from tcp_facts).
+
+A profile is a WORKLOAD PRESET: numbers that describe a kind of traffic, never sysctl values.
+``resolve_workload`` records where each number came from (``sources``: "declared" or
+"preset <profile>"), so every planned change can name the number it follows. ``balanced`` has no
+numbers: with nothing declared and no finding, the plan changes nothing.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import math
+
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue
+
+MIB = 1024 * 1024
+MAX_TARGET_CONNECTIONS = 100000000
+
+# Options a workload may declare. The first group are workload numbers (a reason for a change);
+# the rest say how to plan.
+WORKLOAD_NUMBERS = ("target_connections", "accept_rate", "outbound_rate", "bandwidth_mbps", "rtt_ms",
+                    "socket_buffer_bytes", "userspace_bytes_per_connection", "services", "reserved_ports",
+                    "sockets_per_connection", "tw_reuse")
+WORKLOAD_OPTIONS = WORKLOAD_NUMBERS + ("memory_budget_percent", "allow_lower")
+
+PROFILES = {
+    "balanced": {
+        "description": "No workload numbers: plans only what the host's own findings show (no finding, no change).",
+    },
+    "high_concurrency_server": {
+        "description": "Many mostly idle inbound connections (websocket, chat, push, MQTT).",
+        # Its worst burst is the reconnect storm after a restart or failover: a tenth of the
+        # 200 000 clients coming back each second, so the accept queue is sized for 20 000/s.
+        "target_connections": 200000, "accept_rate": 20000, "outbound_rate": 0,
+    },
+    "outbound_client": {
+        "description": "Opens many short connections to few backends (crawlers, API clients, load generators).",
+        "target_connections": 20000, "accept_rate": 0, "outbound_rate": 1000,
+    },
+    "proxy": {
+        "description": "Accepts from clients and connects to backends: two sockets per connection.",
+        "target_connections": 100000, "accept_rate": 5000, "outbound_rate": 1000, "sockets_per_connection": 2,
+    },
+    "bulk_transfer": {
+        "description": "Few long fast flows over long paths (backup, replication, data transfer).",
+        "target_connections": 1000, "accept_rate": 100, "outbound_rate": 100,
+        "bandwidth_mbps": 10000, "rtt_ms": 100,
+    },
+}
+DEFAULT_PROFILE = "balanced"
+DEFAULTS = {"target_connections": None, "accept_rate": None, "outbound_rate": None, "bandwidth_mbps": None,
+            "rtt_ms": None, "socket_buffer_bytes": None, "userspace_bytes_per_connection": 0, "services": [],
+            "reserved_ports": [], "sockets_per_connection": 1, "tw_reuse": None,
+            "memory_budget_percent": None, "allow_lower": False}
+
+
+class SizingInputError(ValueError):
+    """Bad host or workload input. The message names the option and the rule it breaks."""
+
+
+# --- Input validation -----------------------------------------------------------------------------
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _require_int(name, value, minimum, maximum=None):
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise SizingInputError("%s: must be an integer, got %s %r" % (name, type(value).__name__, value))
+    if value < minimum:
+        rule = "a positive integer (> 0)" if minimum == 1 else "an integer >= %d" % minimum
+        raise SizingInputError("%s: must be %s, got %d" % (name, rule, value))
+    if maximum is not None and value > maximum:
+        raise SizingInputError("%s: must be at most %d, got %d" % (name, maximum, value))
+    return value
+
+
+def _require_rate(name, value):
+    if not _is_number(value):
+        raise SizingInputError("%s: must be a number (per second), got %s %r" % (name, type(value).__name__, value))
+    if value < 0 or math.isnan(value) or math.isinf(value):
+        raise SizingInputError("%s: must be a finite number >= 0, got %r" % (name, value))
+    return value
+
+
+def _require_positive(name, value):
+    if not _is_number(value):
+        raise SizingInputError("%s: must be a number, got %s %r" % (name, type(value).__name__, value))
+    if not value > 0 or math.isinf(value):
+        raise SizingInputError("%s: must be a finite number > 0, got %r" % (name, value))
+    return value
+
+
+def _port_items(value):
+    """reserved_ports -> sorted, merged list of (low, high). Accepts ints, '8080' and '8000-8100'."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise SizingInputError("reserved_ports: must be a list of ports or 'low-high' ranges, got %r" % (value,))
+    items = []
+    for item in value:
+        if isinstance(item, bool):
+            raise SizingInputError("reserved_ports: %r is not a port" % (item,))
+        if isinstance(item, int):
+            bounds = [item]
+        elif isinstance(item, str) and all(part.strip().isdigit() for part in item.split("-")) \
+                and len(item.split("-")) <= 2:
+            bounds = [int(part) for part in item.split("-")]
+        else:
+            raise SizingInputError("reserved_ports: %r is not a port or a 'low-high' range" % (item,))
+        if not all(1 <= bound <= 65535 for bound in bounds):
+            raise SizingInputError("reserved_ports: %r is outside 1..65535" % (item,))
+        if bounds[0] > bounds[-1]:
+            raise SizingInputError("reserved_ports: %r must be low-high with low <= high" % (item,))
+        items.append((bounds[0], bounds[-1]))
+    return catalogue.merge_port_ranges(items)
+
+
+def resolve_workload(workload):
+    """Profile preset + declared options -> a validated workload dict with ``sources``.
+
+    ``workload`` keys: profile and any of WORKLOAD_OPTIONS; None means "not declared" (the preset's
+    number, if it has one, applies). ``sources`` maps each workload number in force to "declared" or
+    "preset <profile>". Raises SizingInputError naming the option and the rule.
+    """
+    workload = dict(workload or {})
+    unknown = sorted(set(workload) - set(WORKLOAD_OPTIONS) - {"profile"})
+    if unknown:
+        raise SizingInputError("%s: unknown workload option(s); known: profile, %s"
+                               % (", ".join(unknown), ", ".join(WORKLOAD_OPTIONS)))
+    profile = workload.get("profile") or DEFAULT_PROFILE
+    if profile not in PROFILES:
+        raise SizingInputError("profile: must be one of %s, got %r" % (", ".join(sorted(PROFILES)), profile))
+    resolved = dict(DEFAULTS)
+    sources = {}
+    for key, value in PROFILES[profile].items():
+        if key != "description":
+            resolved[key] = value
+            sources[key] = "preset %s" % profile
+    resolved["profile"] = profile
+    for key in WORKLOAD_OPTIONS:
+        if workload.get(key) is not None:
+            resolved[key] = workload[key]
+            sources[key] = "declared"
+    resolved["sources"] = dict((key, sources[key]) for key in sorted(sources) if key in WORKLOAD_NUMBERS)
+
+    if resolved["target_connections"] is not None:
+        _require_int("target_connections", resolved["target_connections"], 1, MAX_TARGET_CONNECTIONS)
+    for key in ("accept_rate", "outbound_rate"):
+        if resolved[key] is not None:
+            _require_rate(key, resolved[key])
+    budget = resolved["memory_budget_percent"]
+    if budget is not None:
+        if not _is_number(budget):
+            raise SizingInputError("memory_budget_percent: must be a number, got %s %r"
+                                   % (type(budget).__name__, budget))
+        if not 0 < budget <= 50:
+            raise SizingInputError("memory_budget_percent: must be above 0 and at most 50 (percent of RAM that "
+                                   "tcp_mem max may reach), got %r" % (budget,))
+    if resolved["socket_buffer_bytes"] is not None:
+        _require_int("socket_buffer_bytes", resolved["socket_buffer_bytes"], 4096, catalogue.INT_MAX)
+    _require_int("userspace_bytes_per_connection", resolved["userspace_bytes_per_connection"], 0, 1 << 40)
+    services = resolved["services"]
+    if isinstance(services, str):
+        services = [services]
+    if not isinstance(services, (list, tuple)) or not all(isinstance(name, str) and name for name in services):
+        raise SizingInputError("services: must be a list of systemd service names, got %r" % (services,))
+    resolved["services"] = sorted(set(services))
+    bandwidth, rtt = resolved["bandwidth_mbps"], resolved["rtt_ms"]
+    if (bandwidth is None) != (rtt is None):
+        given, missing = ("rtt_ms", "bandwidth_mbps") if bandwidth is None else ("bandwidth_mbps", "rtt_ms")
+        raise SizingInputError("%s: given without %s; the bandwidth-delay product needs both" % (given, missing))
+    if bandwidth is not None:
+        _require_positive("bandwidth_mbps", bandwidth)
+        _require_positive("rtt_ms", rtt)
+    resolved["reserved_ports"] = _port_items(resolved["reserved_ports"])
+    for key in ("allow_lower", "tw_reuse"):
+        if key == "tw_reuse" and resolved[key] is None:
+            continue
+        if not isinstance(resolved[key], bool):
+            raise SizingInputError("%s: must be a boolean, got %s %r" % (key, type(resolved[key]).__name__, resolved[key]))
+    spc = resolved["sockets_per_connection"]
+    if isinstance(spc, bool) or spc not in (1, 2):
+        raise SizingInputError("sockets_per_connection: must be 1 (peer elsewhere) or 2 (both ends on this host), "
+                               "got %r" % (spc,))
+    return resolved
+
+
+# --- Host -----------------------------------------------------------------------------------------
+
+HOST_OVERRIDES = ("memory_bytes", "memory_limit_bytes", "page_size", "cpus", "kernel_release", "interfaces",
+                  "in_init_netns", "sysctl", "sysctl_unavailable", "conntrack_available", "listening_ports")
+
+
+def host_from_facts(facts, overrides=None):
+    """``ansible_facts.tcp`` (may be None or partial) + overrides -> the host dict compute_plan takes.
+
+    overrides: memory_bytes, memory_limit_bytes (a cgroup memory.max), page_size, cpus, kernel_release,
+    interfaces {name: speed_mbps or None}, in_init_netns, sysctl {key: value}, sysctl_unavailable
+    {key: reason}, conntrack_available, listening_ports. None values are ignored.
+    """
+    facts = facts or {}
+    overrides = dict((key, value) for key, value in (overrides or {}).items() if value is not None)
+    unknown = sorted(set(overrides) - set(HOST_OVERRIDES))
+    if unknown:
+        raise SizingInputError("%s: unknown host override(s); known: %s" % (", ".join(unknown), ", ".join(HOST_OVERRIDES)))
+    kernel = facts.get("kernel") or {}
+    namespace = facts.get("namespace") or {}
+    files = facts.get("files") or {}
+    conntrack = facts.get("conntrack") or {}
+    cgroup = facts.get("cgroup") or {}
+    sockstat_tcp = (facts.get("sockstat") or {}).get("tcp") or {}
+    host = {
+        "memory_bytes": overrides.get("memory_bytes", kernel.get("mem_total_bytes")),
+        "memory_limit_bytes": overrides.get("memory_limit_bytes", cgroup.get("memory_max_bytes")),
+        "memory_available_bytes": kernel.get("mem_available_bytes"),
+        "listening_ports": sorted(set(overrides.get("listening_ports",
+                                                    (facts.get("sockets") or {}).get("listening_ports") or []))),
+        "findings": dict((finding.get("id"), finding) for finding in facts.get("findings") or []
+                         if isinstance(finding, dict) and finding.get("id")),
+        "tcp_mem_in_use_pages": sockstat_tcp.get("mem_pages"),
+        "page_size": overrides.get("page_size", kernel.get("page_size") or 4096),
+        "cpus": overrides.get("cpus", kernel.get("cpus") or 1),
+        "kernel_release": overrides.get("kernel_release", kernel.get("release")),
+        "in_init_netns": overrides.get("in_init_netns", namespace.get("init_netns", True)),
+        "sysctl": dict(facts.get("sysctl") or {}),
+        "sysctl_unavailable": dict(facts.get("sysctl_unavailable") or {}),
+        "files": {"max": files.get("max"), "nr_open": files.get("nr_open"), "allocated": files.get("allocated")},
+        "conntrack": {"available": bool(overrides.get("conntrack_available", conntrack.get("available", False))),
+                      "max": conntrack.get("max"), "buckets": conntrack.get("buckets")},
+        "interfaces": {},
+    }
+    host["sysctl"].update(overrides.get("sysctl", {}))
+    host["sysctl_unavailable"].update(overrides.get("sysctl_unavailable", {}))
+    for name, info in sorted((facts.get("interfaces") or {}).items()):
+        host["interfaces"][name] = {"speed_mbps": info.get("speed_mbps"), "virtual": bool(info.get("virtual")),
+                                    "qdisc": info.get("qdisc"), "txqueuelen": info.get("txqueuelen")}
+    for name, speed in sorted(overrides.get("interfaces", {}).items()):
+        entry = host["interfaces"].setdefault(
+            name, {"virtual": name == "lo" or speed is None, "qdisc": None, "txqueuelen": None})
+        entry["speed_mbps"] = speed
+    return validate_host(host)
+
+
+def validate_host(host):
+    """Check and complete a host dict; raises SizingInputError naming the field and the rule."""
+    host = dict(host)
+    if host.get("memory_bytes") is None:
+        raise SizingInputError("memory_bytes: unknown; pass facts from tcp_facts or the memory_bytes option")
+    _require_int("memory_bytes", host["memory_bytes"], 64 * MIB)
+    if host.get("memory_limit_bytes") is not None:
+        _require_int("memory_limit_bytes", host["memory_limit_bytes"], 64 * MIB)
+    host.setdefault("memory_limit_bytes", None)
+    host.setdefault("memory_available_bytes", None)
+    host.setdefault("findings", {})
+    host.setdefault("tcp_mem_in_use_pages", None)
+    ports = host.get("listening_ports") or []
+    if not isinstance(ports, (list, tuple)) or not all(isinstance(port, int) and not isinstance(port, bool)
+                                                       and 1 <= port <= 65535 for port in ports):
+        raise SizingInputError("listening_ports: must be a list of port numbers 1..65535, got %r" % (ports,))
+    host["listening_ports"] = sorted(set(ports))
+    page_size = _require_int("page_size", host.get("page_size", 4096), 4096)
+    if page_size & (page_size - 1):
+        raise SizingInputError("page_size: must be a power of two, got %d" % page_size)
+    _require_int("cpus", host.get("cpus", 1), 1)
+    release = host.get("kernel_release")
+    if not isinstance(release, str) or catalogue.parse_kernel_release(release) == (0, 0, 0):
+        raise SizingInputError("kernel_release: must look like '6.1.0-18-amd64', got %r" % (release,))
+    host["kernel"] = list(catalogue.parse_kernel_release(release))
+    host.setdefault("in_init_netns", True)
+    host.setdefault("sysctl", {})
+    host.setdefault("sysctl_unavailable", {})
+    host.setdefault("files", {})
+    host.setdefault("conntrack", {"available": False})
+    interfaces = {}
+    for name, info in sorted((host.get("interfaces") or {}).items()):
+        speed = info.get("speed_mbps")
+        if speed is not None and (not _is_number(speed) or speed < 0):
+            raise SizingInputError("interfaces: speed of %s must be a number of Mbit/s >= 0, got %r" % (name, speed))
+        interfaces[name] = {"speed_mbps": speed if speed else None, "virtual": bool(info.get("virtual")),
+                            "qdisc": info.get("qdisc"), "txqueuelen": info.get("txqueuelen")}
+    host["interfaces"] = interfaces
+    return host
