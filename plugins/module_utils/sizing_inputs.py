@@ -238,7 +238,8 @@ def host_from_facts(facts, overrides=None):
     host["sysctl_unavailable"].update(overrides.get("sysctl_unavailable", {}))
     for name, info in sorted((facts.get("interfaces") or {}).items()):
         host["interfaces"][name] = {"speed_mbps": info.get("speed_mbps"), "virtual": bool(info.get("virtual")),
-                                    "qdisc": info.get("qdisc"), "txqueuelen": info.get("txqueuelen")}
+                                    "qdisc": info.get("qdisc"), "qdisc_leaves": list(info.get("qdisc_leaves") or []),
+                                    "txqueuelen": info.get("txqueuelen")}
     for name, speed in sorted(overrides.get("interfaces", {}).items()):
         entry = host["interfaces"].setdefault(
             name, {"virtual": name == "lo" or speed is None, "qdisc": None, "txqueuelen": None})
@@ -282,6 +283,7 @@ def validate_host(host):
         if speed is not None and (not _is_number(speed) or speed < 0):
             raise SizingInputError("interfaces: speed of %s must be a number of Mbit/s >= 0, got %r" % (name, speed))
         interfaces[name] = {"speed_mbps": speed if speed else None, "virtual": bool(info.get("virtual")),
-                            "qdisc": info.get("qdisc"), "txqueuelen": info.get("txqueuelen")}
+                            "qdisc": info.get("qdisc"), "qdisc_leaves": list(info.get("qdisc_leaves") or []),
+                            "txqueuelen": info.get("txqueuelen")}
     host["interfaces"] = interfaces
     return host

@@ -653,6 +653,16 @@ def rule_files(ctx):
         "kernel_default": {"soft": 1024, "hard": 4096}, "source": "facts §7"}
 
 
+def _effective_qdisc(root, leaves, default_qdisc):
+    """The qdisc that holds the packets: an mq/mqprio root hands them to its per-queue leaves, which
+    the facts read over rtnetlink; without them (fixtures, refused dump) the leaves are default_qdisc.
+    Mixed leaves give "a/b", which no rule treats as sizing itself from txqueuelen."""
+    if root not in ("mq", "mqprio"):
+        return root
+    kinds = sorted(set(leaves or [])) or ([default_qdisc] if default_qdisc else [])
+    return "/".join(kinds) or None
+
+
 def rule_txqueuelen(ctx):
     """txqueuelen: only for a declared bandwidth, only where the qdisc sizes itself from it
     (pfifo_fast/pfifo/bfifo, or mq over one of those), never lowered: clamp(speed Mbit/s, 1000, 10000)."""
@@ -661,7 +671,7 @@ def rule_txqueuelen(ctx):
     out = {}
     for name, info in sorted(host["interfaces"].items()):
         speed, qdisc, current = info.get("speed_mbps"), info.get("qdisc"), info.get("txqueuelen") or 1000
-        effective = default_qdisc if qdisc == "mq" else qdisc
+        effective = _effective_qdisc(qdisc, info.get("qdisc_leaves"), default_qdisc)
         value, reason, note = None, None, None
         if work["bandwidth_mbps"] is None:
             note = "no declared bandwidth"
@@ -684,7 +694,8 @@ def rule_txqueuelen(ctx):
             "value": value, "live": info.get("txqueuelen"), "kernel_default": 1000, "reason": reason, "note": note,
             "formula": "clamp(speed in Mbit/s, %d, %d) packets (~12 ms of 1500-byte packets at line rate)"
                        % (TXQUEUELEN_MIN, TXQUEUELEN_MAX),
-            "inputs": {"speed_mbps": speed, "qdisc": qdisc, "default_qdisc": default_qdisc},
+            "inputs": {"speed_mbps": speed, "qdisc": qdisc, "qdisc_leaves": info.get("qdisc_leaves") or [],
+                       "default_qdisc": default_qdisc},
             "source": "facts §8 (pfifo_fast sizes from tx_queue_len; fq_codel, fq, cake do not)"}
     ctx["txqueuelen"] = out
 

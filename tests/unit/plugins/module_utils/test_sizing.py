@@ -363,3 +363,30 @@ def test_bad_host_names_option(host, option):
     with pytest.raises(sizing.SizingInputError) as error:
         plan_for({}, **host)
     assert str(error.value).startswith(option + ":")
+
+
+# --- txqueuelen: only where the qdisc that holds the packets sizes itself from it -------------------
+
+def _bulk_plan_with_nic(root, leaves, default_qdisc="fq_codel"):
+    facts = {"kernel": {"mem_total_bytes": 16 * GIB, "page_size": 4096, "cpus": 4, "release": "6.1.0-18-amd64"},
+             "sysctl": {"net.core.default_qdisc": default_qdisc},
+             "interfaces": {"eth0": {"speed_mbps": 10000, "virtual": False, "qdisc": root, "qdisc_leaves": leaves,
+                                     "txqueuelen": 1000}}}
+    return sizing.compute_plan(sizing.host_from_facts(facts), {"profile": "bulk_transfer"})
+
+
+@pytest.mark.parametrize("root, leaves, default_qdisc, planned", [
+    ("pfifo_fast", [], "fq_codel", 10000),
+    ("fq_codel", [], "pfifo_fast", None),
+    # mq hands packets to its leaves: the leaves read over rtnetlink decide, not net.core.default_qdisc
+    ("mq", ["pfifo_fast"], "fq_codel", 10000),
+    ("mq", ["fq_codel"], "pfifo_fast", None),
+    ("mq", ["fq_codel", "pfifo_fast"], "pfifo_fast", None),
+    # leaves unknown (fixture tree, refused dump): the default qdisc is what mq created them with
+    ("mq", [], "pfifo_fast", 10000),
+    ("mq", [], "fq_codel", None),
+])
+def test_txqueuelen_follows_the_qdisc_that_holds_the_packets(root, leaves, default_qdisc, planned):
+    plan = _bulk_plan_with_nic(root, leaves, default_qdisc)
+    assert plan["txqueuelen"].get("eth0") == planned
+    assert plan["explain"]["txqueuelen.eth0"]["inputs"]["qdisc_leaves"] == leaves
