@@ -162,7 +162,9 @@ def plan_key(ctx, key, need, reason, formula, inputs, source, compare="raise", p
         entry["note"] = "not lowered: the live value is higher and allow_lower is false"
     # Live already equals exactly what this workload needs (an earlier run set it): keep it in the
     # plan, or the next run would rewrite the sysctl.d file without it and a reboot would undo it.
-    keep = persist or (planned == need and planned != default)
+    # With allow_lower the planned value does not depend on the live one, so it is always kept, even
+    # when it is the kernel default (it replaces a higher value that another file may set again).
+    keep = persist or work["allow_lower"] or (planned == need and planned != default)
     if planned == base and not keep:
         entry["note"] = entry["note"] or "the value in force already meets the need"
         return base
@@ -206,36 +208,41 @@ def rule_tcp_mem(ctx):
     wmem_min = (live(host, "net.ipv4.tcp_wmem") or kd.tcp_wmem(host))[0]
     guaranteed_pages = int(math.ceil(sockets * (rmem_min + wmem_min) / float(page)))
     need, reason, compare = None, None, "raise"
-    if sockets and guaranteed_pages > base[1]:
+    # Needs are measured against the kernel default, never the live value: a second run, on the value
+    # the first one set, must plan the same (what is persisted is what is live).
+    if sockets and guaranteed_pages > default[1]:
         need = kernel_shape(guaranteed_pages)
         reason = workload_reason(work, ["target_connections", "sockets_per_connection"],
                                  "%d sockets x (tcp_rmem[0] %d + tcp_wmem[0] %d) = %d pages must fit below the "
-                                 "pressure threshold (%d pages now)"
-                                 % (sockets, rmem_min, wmem_min, guaranteed_pages, base[1]))
+                                 "pressure threshold (%d pages by default)"
+                                 % (sockets, rmem_min, wmem_min, guaranteed_pages, default[1]))
     finding = host["findings"].get("tcp_memory_pressure")
     if finding:
-        doubled = kernel_shape(base[1] * 2)
+        # Doubled once from the kernel default: the counters behind a finding count since boot, so
+        # doubling the live value would double it again on every run.
+        doubled = kernel_shape(default[1] * 2)
         available = host.get("memory_available_bytes")
-        grow_bytes = (doubled[2] - base[2]) * page
+        grow_bytes = max(doubled[2] - base[2], 0) * page
         if available is not None and grow_bytes > available:
             ctx["warnings"].append("tcp_mem: TCP memory pressure was seen but MemAvailable (%s) cannot hold a "
                                    "doubled tcp_mem (%s more); left as is" % (_gb(available), _gb(grow_bytes)))
         elif need is None or doubled[2] > need[2]:
             need = doubled
-            reason = finding_reason(finding, "TCP entered memory pressure: pressure doubled from %d to %d pages"
-                                    % (base[1], doubled[1]))
-    if base[2] > cap:
+            reason = finding_reason(finding, "TCP entered memory pressure: pressure twice the kernel default "
+                                    "%d, %d pages" % (default[1], doubled[1]))
+    lowered = kernel_shape(cap * 2 // 3)
+    if base[2] > cap or (work["allow_lower"] and base == lowered):
         if work["allow_lower"]:
-            need = kernel_shape(cap * 2 // 3)
-            reason = dependency_reason("the live max %d pages (%d bytes) is above the memory rule (%d pages); "
-                                       "allow_lower is true" % (base[2], base[2] * page, cap))
+            need = lowered
+            reason = dependency_reason("brought within the memory rule (max <= %d pages = %d bytes) from a live "
+                                       "max above it; allow_lower is true" % (cap, cap * page))
             compare = "exact"
         else:
             ctx["warnings"].append(
                 "net.ipv4.tcp_mem: the live max %d pages = %d bytes is above the cap (%d pages: %d %% of RAM, or "
                 "memory_budget_percent); left as is (never flattened); set allow_lower: true to bring it to %s"
                 % (base[2], base[2] * page, cap, memory_rules.TCP_MEM_MAX_SHARE * 100,
-                   " ".join(str(part) for part in kernel_shape(cap * 2 // 3))))
+                   " ".join(str(part) for part in lowered)))
             need = None
     elif need is not None and need[2] > min(cap, headroom):
         limit = min(cap, headroom)
@@ -244,7 +251,7 @@ def rule_tcp_mem(ctx):
                                "sockets, userspace and TIME_WAIT leaves %d; capped"
                                % (need[2], need[2] * page, limit, limit * page, cap, SAFE_MEMORY_FRACTION * 100,
                                   headroom))
-        need = kernel_shape(limit * 2 // 3) if limit > base[2] else None
+        need = kernel_shape(limit * 2 // 3) if limit > default[2] else None
     plan_key(ctx, key, need, reason,
              "kernel default (tcp_init_mem: limit = max(nr_free_buffer_pages/16, 128), [limit/4*3, limit, "
              "2*(limit/4*3)], nr_free_buffer_pages ~ MemTotal/page_size) unless sockets x (tcp_rmem[0] + "
@@ -280,7 +287,8 @@ def rule_socket_buffers(ctx, key):
         reason = workload_reason(work, ["bandwidth_mbps", "rtt_ms"],
                                  "BDP %g Mbit/s x %g ms = %d bytes; max = 2 x BDP rounded up to a power of two"
                                  % (work["bandwidth_mbps"], work["rtt_ms"], bdp))
-    if (need or base)[2] > cap and work["allow_lower"] and (need or "net.ipv4.tcp_mem" in ctx["wanted"]):
+    # ">=": on the next run the live max already equals the cap and must stay planned
+    if (need or base)[2] >= cap and work["allow_lower"] and (need or "net.ipv4.tcp_mem" in ctx["wanted"]):
         top = max(cap, 4096)
         if need is None:
             reason = dependency_reason("tcp_mem max lowered to %d pages (allow_lower): a socket's max must stay "
@@ -290,21 +298,24 @@ def rule_socket_buffers(ctx, key):
     share = tcp_mem[1] * page // sockets if sockets else None
     if key == "net.ipv4.tcp_rmem" and sockets:
         wmem_middle = (live(host, "net.ipv4.tcp_wmem") or kd.tcp_wmem(host))[1]
-        if base[1] + wmem_middle > share:
-            fitted = max(RMEM_DEFAULT_FLOOR, (share - wmem_middle) // 4096 * 4096)
-            if work["allow_lower"] and fitted < base[1]:
-                need = [base[0], fitted, (need or base)[2]]
-                compare = "exact"
-                reason = workload_reason(work, ["target_connections", "allow_lower"],
-                                         "%d sockets x (tcp_rmem[1] + tcp_wmem[1]) exceed tcp_mem pressure; "
-                                         "allow_lower is true" % sockets)
-            else:
-                ctx["warnings"].append(
-                    "tcp buffers: %d sockets x default buffers (%d + %d bytes) = %s exceed tcp_mem pressure (%s) "
-                    "if all are busy at once; TCP then enters memory pressure (TcpExt.TCPMemoryPressures). "
-                    "tcp_rmem[1] is not lowered (it sets the initial receive window); with allow_lower it would "
-                    "be %d" % (sockets, base[1], wmem_middle, _gb(sockets * (base[1] + wmem_middle)),
-                               _gb(tcp_mem[1] * page), fitted))
+        default_middle = kernel_default(host, key)[1]
+        fitted = max(RMEM_DEFAULT_FLOOR, (share - wmem_middle) // 4096 * 4096)
+        # Judged against the kernel default, not the live value: the next run, on the value this one
+        # set, plans the same.
+        if (work["allow_lower"] and default_middle + wmem_middle > share and fitted < default_middle
+                and fitted <= base[1]):
+            need = [base[0], fitted, (need or base)[2]]
+            compare = "exact"
+            reason = workload_reason(work, ["target_connections", "allow_lower"],
+                                     "%d sockets x (tcp_rmem[1] + tcp_wmem[1]) exceed tcp_mem pressure; "
+                                     "allow_lower is true" % sockets)
+        elif base[1] + wmem_middle > share:
+            ctx["warnings"].append(
+                "tcp buffers: %d sockets x default buffers (%d + %d bytes) = %s exceed tcp_mem pressure (%s) "
+                "if all are busy at once; TCP then enters memory pressure (TcpExt.TCPMemoryPressures). "
+                "tcp_rmem[1] is not lowered (it sets the initial receive window); with allow_lower it would "
+                "be %d" % (sockets, base[1], wmem_middle, _gb(sockets * (base[1] + wmem_middle)),
+                           _gb(tcp_mem[1] * page), fitted))
     plan_key(ctx, key, need, reason,
              "max = roundup_pow2(2 x BDP) on every kernel, at most tcp_mem max bytes / %d; min and default "
              "kept (default lowered only with allow_lower, not below %d)"
@@ -330,7 +341,7 @@ def rule_core_mem_max(ctx, key):
 
 
 def rule_backlogs(ctx):
-    """somaxconn and tcp_max_syn_backlog: accept_rate x 1 s (power of two), or double on a
+    """somaxconn and tcp_max_syn_backlog: accept_rate x 1 s (power of two), or twice the kernel default on a
     listen_queue_overflow / syn_queue_pressure finding; syncookies on; kernel formulas per version."""
     host, work = ctx["host"], ctx["work"]
     kernel = tuple(host["kernel"])
@@ -339,16 +350,16 @@ def rule_backlogs(ctx):
     planned_any = False
     for key, finding_id in (("net.core.somaxconn", "listen_queue_overflow"),
                             ("net.ipv4.tcp_max_syn_backlog", "syn_queue_pressure")):
-        base = live(host, key) or kernel_default(host, key)
         need, reason = None, None
         if queue:
             need = queue
             reason = workload_reason(work, ["accept_rate"], "accept_rate %g/s x %.0f s = %d, rounded up to %d"
                                      % (rate, WORST_CASE_ACCEPT_DELAY_SECONDS, int(math.ceil(rate)), queue))
         finding = host["findings"].get(finding_id)
-        if finding and (need is None or base * 2 > need):
-            need = base * 2
-            reason = finding_reason(finding, "%s seen: doubled from %d" % (finding_id, base))
+        default = kernel_default(host, key)
+        if finding and (need is None or default * 2 > need):
+            need = default * 2  # from the default: a since-boot finding must not double the value every run
+            reason = finding_reason(finding, "%s seen: twice the kernel default %d" % (finding_id, default))
         if key == "net.core.somaxconn" and need is not None and kernel < (4, 1) and need > 65535:
             ctx["warnings"].append("net.core.somaxconn: %d wanted but kernels before 4.1 keep the backlog in 16 bits; "
                                    "capped at 65535" % need)
@@ -527,11 +538,10 @@ def rule_port_range(ctx):
 
 
 def rule_tw_buckets(ctx):
-    """tcp_max_tw_buckets: (accept_rate + outbound_rate) x 60 s x 1.5, or double on time_wait_overflow,
+    """tcp_max_tw_buckets: (accept_rate + outbound_rate) x 60 s x 1.5, or twice the default on time_wait_overflow,
     never above memory_rules.tw_buckets_cap (established hash and memory)."""
     host, work = ctx["host"], ctx["work"]
     key = "net.ipv4.tcp_max_tw_buckets"
-    base = live(host, key) or kernel_default(host, key)
     close_rate = (work["accept_rate"] or 0) + (work["outbound_rate"] or 0)
     need, reason = None, None
     if close_rate:
@@ -539,8 +549,11 @@ def rule_tw_buckets(ctx):
         reason = workload_reason(work, ["accept_rate", "outbound_rate"],
                                  "%g connections/s close, each may leave a TIME_WAIT socket for 60 s" % close_rate)
     finding = host["findings"].get("time_wait_overflow")
-    if finding and (need is None or base * 2 > need):
-        need, reason = base * 2, finding_reason(finding, "TIME_WAIT overflow seen: doubled from %d" % base)
+    default = kernel_default(host, key)
+    if finding and (need is None or default * 2 > need):
+        # from the default: a since-boot finding must not double the value on every run
+        need, reason = default * 2, finding_reason(finding, "TIME_WAIT overflow seen: twice the kernel default %d"
+                                                   % default)
     ehash = kd.ehash_entries(host)
     cap = memory_rules.tw_buckets_cap(effective_memory(host), ehash)
     if need is not None and need > cap:
@@ -564,7 +577,7 @@ def conntrack_entries(work):
 
 def rule_conntrack(ctx):
     """nf_conntrack_max = (sockets + close rate x 120 s) x 1.25, buckets the next power of two; only
-    when conntrack is loaded; double on a conntrack_pressure finding."""
+    when conntrack is loaded; twice the kernel default on a conntrack_pressure finding."""
     host, work = ctx["host"], ctx["work"]
     if not host["conntrack"].get("available"):
         return
@@ -574,10 +587,12 @@ def rule_conntrack(ctx):
         need = int(math.ceil(tracked * CONNTRACK_HEADROOM))
         reason = workload_reason(work, ["target_connections", "accept_rate", "outbound_rate"],
                                  "%d flows tracked (sockets + close rate x 120 s)" % tracked)
-    base = live(host, "net.netfilter.nf_conntrack_max") or host["conntrack"].get("max") or kd.conntrack_max(host)
+    default = kd.conntrack_max(host)
     finding = host["findings"].get("conntrack_pressure")
-    if finding and (need is None or base * 2 > need):
-        need, reason = base * 2, finding_reason(finding, "conntrack table nearly full: doubled from %d" % base)
+    if finding and (need is None or default * 2 > need):
+        # from the default: a since-boot finding must not double the value on every run
+        need, reason = default * 2, finding_reason(finding, "conntrack table nearly full: twice the kernel "
+                                                   "default %d" % default)
     source = "nf_conntrack_init_start (>4 GB: 262144, >1 GB: 65536, else RAM/16384/8, max = buckets)"
     formula = "(sockets + close rate x %d s) x %.2f" % (CONNTRACK_TIME_WAIT_SECONDS, CONNTRACK_HEADROOM)
     plan_key(ctx, "net.netfilter.nf_conntrack_max", need, reason, formula, {"tracked": tracked}, source)
@@ -626,7 +641,7 @@ def rule_files(ctx):
     file_max_live = host["files"].get("max") or live(host, "fs.file-max") or kd.file_max(host)
     file_need = sockets + int(math.ceil(sockets * FD_HEADROOM_FRACTION)) + FILE_MAX_BASE
     if finding:
-        file_need = max(file_need, file_max_live * 2)
+        file_need = max(file_need, kd.file_max(host) * 2)  # not the live value: it would double every run
     file_max = file_max_live
     if file_need > kd.file_max(host) or finding:
         dependency = dependency_reason("%d open files needed; the kernel default fs.file-max here is %d"
