@@ -469,14 +469,28 @@ def _fix_parity(low, high, old_low, old_high, floor, ceiling):
     return (low - 1, high) if low - 1 >= floor else (low, high)
 
 
+def _widened(start, need_ports, reserved, listening_ports):
+    """``start`` widened until ``need_ports`` are usable: up to 65535 first, then down, never below
+    PORT_RANGE_FLOOR, never over a listening port that is not reserved; ends of different parity."""
+    blockers = [port for port in listening_ports if not any(low <= port <= high for low, high in reserved)]
+    ceiling = min([port for port in blockers if port > start[1]] + [65536]) - 1
+    floor = max([port for port in blockers if port < start[0]] + [PORT_RANGE_FLOOR - 1]) + 1
+    high = min(ceiling, start[1] + (need_ports - usable_ports(start, reserved)))
+    deficit = need_ports - usable_ports([start[0], high], reserved)
+    low = max(floor, start[0] - max(deficit, 0))
+    return list(_fix_parity(low, high, start[0], start[1], floor, ceiling)), floor, ceiling
+
+
 def rule_port_range(ctx):
     """ip_local_port_range: widened only when the declared outbound rate needs more ports
     (rate x 60 s, or x tcp_tw_reuse_delay with tw_reuse and timestamps), never over a listening
-    port, never below 1024, ends of different parity; a warning names well-known ports inside."""
+    port, never below 1024, ends of different parity; a warning names well-known ports inside.
+    The widening starts from the kernel default, so the next run, on the range this one set, plans it again."""
     host, work = ctx["host"], ctx["work"]
     key = "net.ipv4.ip_local_port_range"
     rate = work["outbound_rate"] or 0
-    current = list(live(host, key) or kernel_default(host, key))
+    default = list(kernel_default(host, key))
+    current = list(live(host, key) or default)
     reserved = ctx["reserved"]
     usable_now = usable_ports(current, reserved)
     if work["reserved_ports"] and usable_now == 0:
@@ -485,24 +499,35 @@ def rule_port_range(ctx):
                                % (catalogue.format_port_ranges(work["reserved_ports"]), current[0], current[1]))
     window = ctx["reuse_delay_ms"] / 1000.0 if ctx["reuse_active"] else float(TIME_WAIT_SECONDS)
     need_ports = int(math.ceil(rate * window * PORT_RANGE_HEADROOM))
+    usable_default = usable_ports(default, reserved)
     need, reason = None, None
     planned = current
-    if rate and need_ports > usable_now:
-        blockers = [port for port in host["listening_ports"]
-                    if not any(start <= port <= end for start, end in reserved)]
-        ceiling = min([port for port in blockers if port > current[1]] + [65536]) - 1
-        floor = max([port for port in blockers if port < current[0]] + [PORT_RANGE_FLOOR - 1]) + 1
-        high = min(ceiling, current[1] + (need_ports - usable_now))
-        deficit = need_ports - usable_ports([current[0], high], reserved)
-        low = max(floor, current[0] - max(deficit, 0))
+    widened, floor, ceiling = default, PORT_RANGE_FLOOR, 65535
+    if rate and need_ports > usable_default:
+        widened, floor, ceiling = _widened(default, need_ports, reserved, host["listening_ports"])
+    if rate and widened != default and current == widened:
+        need = current  # an earlier run widened it for this rate: keep it planned (and persisted)
+    elif rate and need_ports > usable_now:
+        low, high = min(current[0], widened[0]), max(current[1], widened[1])
+        newly_covered = [port for port in host["listening_ports"] if low <= port <= high
+                         and not current[0] <= port <= current[1]
+                         and not any(start <= port <= end for start, end in reserved)]
+        if widened == default or newly_covered or current[0] > widened[1] + 1 or widened[0] > current[1] + 1:
+            # the default is enough, or joining the live range and the default's widening would cover a
+            # listening port or the ports between them: widen the live range itself
+            widened, floor, ceiling = _widened(current, need_ports, reserved, host["listening_ports"])
+            low, high = min(current[0], widened[0]), max(current[1], widened[1])
         low, high = _fix_parity(low, high, current[0], current[1], floor, ceiling)
-        planned = [low, high]
+        if [low, high] != current:
+            need = [low, high]
+    if need is not None:
+        planned = need
+        low, high = need
+        reason = workload_reason(work, ["outbound_rate"],
+                                 "outbound_rate %g/s x %g s x %.2f = %d ports; %d usable in the kernel default "
+                                 "%d-%d" % (rate, window, PORT_RANGE_HEADROOM, need_ports, usable_default,
+                                            default[0], default[1]))
         if planned != current:
-            need = planned
-            reason = workload_reason(work, ["outbound_rate"],
-                                     "outbound_rate %g/s x %g s x %.2f = %d ports > %d usable in %d-%d"
-                                     % (rate, window, PORT_RANGE_HEADROOM, need_ports, usable_now,
-                                        current[0], current[1]))
             inside = ["%s %s" % (name, str(start) if start == end else "%d-%d" % (start, end))
                       for start, end, name in WELL_KNOWN_PORTS
                       if start <= high and end >= low and not (start <= current[1] and end >= current[0])
@@ -517,6 +542,7 @@ def rule_port_range(ctx):
              "%g s x %.2f exceeds the usable ports; ends of different parity (connect() prefers the parity of "
              "the start, bind(0) the other)" % (PORT_RANGE_FLOOR, window, PORT_RANGE_HEADROOM),
              {"outbound_rate": rate, "needed_ports": need_ports, "usable_ports_now": usable_now,
+              "usable_ports_kernel_default": usable_default,
               "listening_ports": host["listening_ports"], "reserved": catalogue.format_port_ranges(reserved)},
              "facts §3, §5; 07f4c90062f8 (parity)", compare="exact")
     usable = usable_ports(planned, reserved)

@@ -115,3 +115,20 @@ def test_a_since_boot_finding_does_not_double_the_value_on_every_run(finding, ke
     twice = sizing_rules.kernel_shape(default[1] * 2) if isinstance(default, list) else default * 2
     assert first["sysctl"][key] == catalogue.format_value(catalogue.get(key), twice)
     assert second["sysctl"] == first["sysctl"]
+
+
+@pytest.mark.parametrize("workload, changed, widened", [
+    # no tw_reuse without timestamps: 500/s x 60 s x 1.25 = 37 500 ports > 28 232
+    ({"profile": "outbound_client", "outbound_rate": 500}, {"net.ipv4.tcp_timestamps": 0}, "28036 65535"),
+    ({"profile": "outbound_client", "outbound_rate": 500, "tw_reuse": False}, {}, "28036 65535"),
+    # the rate cannot be met: widened as far as it goes
+    ({"profile": "outbound_client", "outbound_rate": 1500}, {"net.ipv4.tcp_timestamps": 0}, "1024 65535"),
+    # with tw_reuse: 20 000/s x 1 s x 1.25 = 25 000 ports; 24 999 usable after the parity fix
+    ({"profile": "outbound_client", "outbound_rate": 20000, "reserved_ports": ["30000-40000"]}, {}, "32768 64999"),
+])
+def test_a_widened_port_range_stays_planned_on_the_second_run(workload, changed, widened):
+    # The widening started from the live range: on run 2 the live range (run 1's) had enough ports, or
+    # widening it again gave the same range, and the key dropped out of the plan and the sysctl.d file.
+    first, second = _two_runs(8 * GIB, "6.1.0", workload, **changed)
+    assert first["sysctl"]["net.ipv4.ip_local_port_range"] == widened
+    assert second["sysctl"] == first["sysctl"]
