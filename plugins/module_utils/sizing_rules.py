@@ -33,6 +33,8 @@ PER_SOCKET_BYTES = (
     ((0, 0), 4000, "not measured: 3.2 KB tcp_sock era estimate + file/dentry/inode (facts §6), unverified"),
 )
 TIME_WAIT_SECONDS = 60  # TCP_TIMEWAIT_LEN, not tunable (facts §3)
+CONNTRACK_ENTRY_BYTES = 320  # nf_conn object (~300 B) plus hash node
+MAX_CONNECTIONS_SEARCHED = 100000000  # sizing_inputs.MAX_TARGET_CONNECTIONS
 # A SYN dropped on a full queue is retransmitted after TCP_TIMEOUT_INIT (1 s): the queue holds 1 s of arrivals.
 WORST_CASE_ACCEPT_DELAY_SECONDS = 1.0
 TW_BUCKETS_HEADROOM = 1.5
@@ -114,13 +116,37 @@ def per_socket_bytes(kernel):
     return PER_SOCKET_BYTES[-1][1], PER_SOCKET_BYTES[-1][2]
 
 
-def unbuffered_bytes(host, work):
-    """Memory the target holds besides TCP buffers: socket slab, userspace and TIME_WAIT sockets."""
+def memory_parts(ctx, connections):
+    """Bytes that ``connections`` of the workload hold with the plan in force: socket slab, userspace,
+    TIME_WAIT sockets, conntrack entries and busy buffers (sockets x (tcp_rmem[1] + tcp_wmem[1]), at
+    most tcp_mem max in force). TIME_WAIT is counted up to memory_rules.tw_buckets_cap, the most the
+    plan lets it reach, so rule_tcp_mem can call this before rule_tw_buckets has run."""
+    host, work = ctx["host"], ctx["work"]
+    sockets = connections * work["sockets_per_connection"]
     close_rate = (work["accept_rate"] or 0) + (work["outbound_rate"] or 0)
-    return (sockets_of(work) * per_socket_bytes(host["kernel"])[0]
-            + (work["target_connections"] or 0) * work["userspace_bytes_per_connection"]
-            + min(int(close_rate * TIME_WAIT_SECONDS),
-                  memory_rules.tw_buckets_cap(effective_memory(host), kd.ehash_entries(host))) * memory_rules.TW_SOCK_BYTES)
+    tw_sockets = min(int(close_rate * TIME_WAIT_SECONDS),
+                     memory_rules.tw_buckets_cap(effective_memory(host), kd.ehash_entries(host)))
+    tracked = int(sockets + close_rate * CONNTRACK_TIME_WAIT_SECONDS) if host["conntrack"].get("available") else 0
+    rmem, wmem = in_force(ctx, "net.ipv4.tcp_rmem"), in_force(ctx, "net.ipv4.tcp_wmem")
+    return {"slab_bytes": sockets * per_socket_bytes(host["kernel"])[0],
+            "userspace_bytes": connections * work["userspace_bytes_per_connection"],
+            "time_wait_bytes": tw_sockets * memory_rules.TW_SOCK_BYTES,
+            "conntrack_bytes": tracked * CONNTRACK_ENTRY_BYTES,
+            "buffer_bytes": min(sockets * (rmem[1] + wmem[1]), in_force(ctx, "net.ipv4.tcp_mem")[2] * host["page_size"])}
+
+
+def connections_in_memory(ctx, limit=MAX_CONNECTIONS_SEARCHED):
+    """The most connections, at most ``limit``, whose memory_parts fit in SAFE_MEMORY_FRACTION of
+    min(RAM, cgroup limit): the figure the infeasible message and the nofile limits use."""
+    safe = int(effective_memory(ctx["host"]) * SAFE_MEMORY_FRACTION)
+    low, high = 0, int(limit)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if sum(memory_parts(ctx, middle).values()) <= safe:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def kernel_shape(limit):
@@ -202,7 +228,9 @@ def rule_tcp_mem(ctx):
     cap = memory_rules.tcp_mem_cap_pages(host["memory_bytes"], page)
     if work["memory_budget_percent"]:
         cap = min(cap, int(host["memory_bytes"] * work["memory_budget_percent"] / 100.0) // page)
-    headroom = int(effective_memory(host) * SAFE_MEMORY_FRACTION - unbuffered_bytes(host, work)) // page
+    unbuffered = memory_parts(ctx, work["target_connections"] or 0)
+    del unbuffered["buffer_bytes"]
+    headroom = int(effective_memory(host) * SAFE_MEMORY_FRACTION - sum(unbuffered.values())) // page
     sockets = sockets_of(work)
     rmem_min = (live(host, "net.ipv4.tcp_rmem") or kd.tcp_rmem(host))[0]
     wmem_min = (live(host, "net.ipv4.tcp_wmem") or kd.tcp_wmem(host))[0]
@@ -248,7 +276,7 @@ def rule_tcp_mem(ctx):
         limit = min(cap, headroom)
         ctx["warnings"].append("net.ipv4.tcp_mem: the workload needs max %d pages (%d bytes) but at most %d pages "
                                "(%d bytes) fit: the memory rule allows %d pages, and %d %% of memory less the "
-                               "sockets, userspace and TIME_WAIT leaves %d; capped"
+                               "sockets, userspace, TIME_WAIT and conntrack leaves %d; capped"
                                % (need[2], need[2] * page, limit, limit * page, cap, SAFE_MEMORY_FRACTION * 100,
                                   headroom))
         need = kernel_shape(limit * 2 // 3) if limit > default[2] else None
@@ -631,7 +659,14 @@ def rule_files(ctx):
     """nofile: login soft 1024 / hard H, services soft = hard = H; fs.nr_open and fs.file-max stay in
     the plan (persisted) whenever H or the files needed pass their kernel defaults."""
     host, work = ctx["host"], ctx["work"]
-    sockets = ctx.get("file_sockets", sockets_of(work))
+    sockets = sockets_of(work)
+    if sockets:
+        fit = connections_in_memory(ctx, work["target_connections"])
+        if fit < work["target_connections"]:
+            # Never raise descriptor limits to a level whose sockets would exhaust memory.
+            sockets = max(fit, 1) * work["sockets_per_connection"]
+            ctx["warnings"].append("files: limits sized for %d connections, the most that fit in %d %% of memory, "
+                                   "not for the %s asked" % (fit, SAFE_MEMORY_FRACTION * 100, work["target_connections"]))
     finding = host["findings"].get("fd_pressure")
     if not sockets and not work["services"] and not finding:
         ctx["limits"] = {}
