@@ -647,7 +647,8 @@ def rule_conntrack(ctx):
         # from the default: a since-boot finding must not double the value on every run
         need, reason = default * 2, finding_reason(finding, "conntrack table nearly full: twice the kernel "
                                                    "default %d" % default)
-    source = "nf_conntrack_init_start (>4 GB: 262144, >1 GB: 65536, else RAM/16384/8, max = buckets)"
+    source = ("nf_conntrack_init_start (since 5.15, d532bcd0b269: >4 GB 262144, >1 GB 65536, else RAM/16384/8, "
+              "max = buckets; before: 65536, 16384, RAM/16384/8, max = 4 x buckets)")
     formula = "(sockets + close rate x %d s) x %.2f" % (CONNTRACK_TIME_WAIT_SECONDS, CONNTRACK_HEADROOM)
     plan_key(ctx, "net.netfilter.nf_conntrack_max", need, reason, formula, {"tracked": tracked}, source)
     buckets = kd.roundup_pow2(need) if need else None

@@ -125,6 +125,19 @@ def test_kernel_defaults_follow_the_kernel_functions():
     assert kernel_defaults.tcp_tw_reuse(dict(host, kernel=(4, 17, 0))) == 0
 
 
+@pytest.mark.parametrize("kernel, ram, buckets, maximum", [
+    # nf_conntrack_init_start since d532bcd0b269 (5.15): max_factor 1, larger tables
+    ((5, 15, 0), 16 * GIB, 262144, 262144), ((5, 15, 0), 2 * GIB, 65536, 65536),
+    ((5, 15, 0), 512 * 1024 * 1024, 4096, 4096),
+    # before: 65536 / 16384 buckets, at least 32, max_factor 4 (the same max above 1 GB, 4x below)
+    ((5, 10, 0), 16 * GIB, 65536, 262144), ((4, 19, 0), 2 * GIB, 16384, 65536),
+    ((4, 19, 0), 512 * 1024 * 1024, 4096, 16384),
+])
+def test_conntrack_defaults_follow_nf_conntrack_init_start_of_each_kernel(kernel, ram, buckets, maximum):
+    host = {"memory_bytes": ram, "page_size": 4096, "kernel": kernel}
+    assert (kernel_defaults.conntrack_buckets(host), kernel_defaults.conntrack_max(host)) == (buckets, maximum)
+
+
 def test_tcp_mem_rises_only_for_the_guaranteed_minimum_of_declared_sockets():
     # 200 000 sockets x (4096 + 4096) B = 400000 pages > pressure 383869 -> kernel shape around 400000
     plan = plan_for({"profile": "high_concurrency_server"}, memory_bytes=THIS_HOST_RAM, kernel_release="6.18.44",
