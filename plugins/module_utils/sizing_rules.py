@@ -22,7 +22,7 @@ import math
 
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, memory_rules
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
-from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import SizingInputError
+from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import MAX_TARGET_CONNECTIONS, SizingInputError
 
 # Kernel memory, userspace, TIME_WAIT and conntrack of the target, plus busy buffers, may take this
 # share of min(RAM, cgroup memory limit). The rest is the page cache, the kernel and other processes.
@@ -34,7 +34,6 @@ PER_SOCKET_BYTES = (
 )
 TIME_WAIT_SECONDS = 60  # TCP_TIMEWAIT_LEN, not tunable (facts §3)
 CONNTRACK_ENTRY_BYTES = 320  # nf_conn object (~300 B) plus hash node
-MAX_CONNECTIONS_SEARCHED = 100000000  # sizing_inputs.MAX_TARGET_CONNECTIONS
 # A SYN dropped on a full queue is retransmitted after TCP_TIMEOUT_INIT (1 s): the queue holds 1 s of arrivals.
 WORST_CASE_ACCEPT_DELAY_SECONDS = 1.0
 TW_BUCKETS_HEADROOM = 1.5
@@ -135,7 +134,7 @@ def memory_parts(ctx, connections):
             "buffer_bytes": min(sockets * (rmem[1] + wmem[1]), in_force(ctx, "net.ipv4.tcp_mem")[2] * host["page_size"])}
 
 
-def connections_in_memory(ctx, limit=MAX_CONNECTIONS_SEARCHED):
+def connections_in_memory(ctx, limit=MAX_TARGET_CONNECTIONS):
     """The most connections, at most ``limit``, whose memory_parts fit in SAFE_MEMORY_FRACTION of
     min(RAM, cgroup limit): the figure the infeasible message and the nofile limits use."""
     safe = int(effective_memory(ctx["host"]) * SAFE_MEMORY_FRACTION)
