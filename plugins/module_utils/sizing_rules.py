@@ -684,9 +684,12 @@ def rule_files(ctx):
     else:
         reason = finding_reason(finding, "descriptors running short")
     nr_open = nr_open_live
-    if hard > kd.NR_OPEN_DEFAULT:
-        dependency = dependency_reason("nofile hard %d is above the kernel default fs.nr_open %d; it must stay "
-                                       "raised and persisted or logins fail after a reboot" % (hard, kd.NR_OPEN_DEFAULT))
+    # Above the kernel default, or with a live nr_open someone lowered (a file that lowers it again at boot
+    # would break logins under our limit): plan it and keep it persisted while the limit depends on it.
+    if hard > kd.NR_OPEN_DEFAULT or nr_open_live <= min(hard, kd.NR_OPEN_DEFAULT - 1):
+        dependency = dependency_reason("nofile hard %d needs fs.nr_open >= %d (live %d, kernel default %d); it must "
+                                       "stay raised and persisted or logins fail after a reboot"
+                                       % (hard, hard, nr_open_live, kd.NR_OPEN_DEFAULT))
         if settable(host, "fs.nr_open"):
             nr_open = plan_key(ctx, "fs.nr_open", max(hard, nr_open_live), dependency, "max(live, nofile hard)",
                                {"nofile_hard": hard}, "facts §7 (fs/file.c sysctl_nr_open)", persist=True)

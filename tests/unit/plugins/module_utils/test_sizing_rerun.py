@@ -132,3 +132,16 @@ def test_a_widened_port_range_stays_planned_on_the_second_run(workload, changed,
     first, second = _two_runs(8 * GIB, "6.1.0", workload, **changed)
     assert first["sysctl"]["net.ipv4.ip_local_port_range"] == widened
     assert second["sysctl"] == first["sysctl"]
+
+
+def test_a_lowered_nr_open_is_raised_to_the_limit_and_stays_persisted():
+    # 100 000 connections need nofile 111616. With fs.nr_open lowered to 65536 the plan capped the limit
+    # and said nr_open "cannot be raised here", although it could; now it plans nr_open = the limit, and
+    # keeps it planned on run 2 (a file that lowers it at boot would otherwise break logins under it).
+    workload = {"profile": "high_concurrency_server", "target_connections": 100000}
+    first, second = _two_runs(16 * GIB, "6.1.0", workload, **{"fs.nr_open": 65536})
+    assert first["sysctl"]["fs.nr_open"] == "111616"
+    assert first["limits"]["services"] == {"soft": 111616, "hard": 111616}
+    assert first["limits"]["login"] == {"soft": 1024, "hard": 111616}
+    assert second["sysctl"] == first["sysctl"] and second["limits"] == first["limits"]
+    assert not [warning for warning in first["warnings"] if "nr_open" in warning]
