@@ -8,6 +8,7 @@
     vm.py reboot NAME [--timeout 300]  returns when ssh answers with a new boot id
     vm.py stop NAME... | --all
     vm.py inventory [--json] NAME...
+    vm.py instance-config NAME...      Molecule's instance_config.yml (default driver) as JSON
     vm.py list
 
 Each instance lives in $TCPTUNE_VM_RUN/NAME/ (default /tmp/tcptune-vm): a qcow2 overlay on the
@@ -256,6 +257,8 @@ def main(argv=None):
     p = sub.add_parser("inventory")
     p.add_argument("names", nargs="+")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("instance-config")
+    p.add_argument("names", nargs="*")
     sub.add_parser("list")
     args = parser.parse_args(argv)
     try:
@@ -285,6 +288,9 @@ def main(argv=None):
                 print(json.dumps({"all": {"hosts": dict((i["name"], inventory_host(i)) for i in infos)}}, indent=2))
             else:
                 print("\n".join(inventory_line(i) for i in infos))
+        elif args.command == "instance-config":
+            print(json.dumps([{"instance": i["name"], "address": "127.0.0.1", "user": i["user"], "port": i["port"],
+                               "identity_file": i["key"]} for i in (load(name) for name in args.names)], indent=2))
         elif args.command == "list":
             for name in instances():
                 info = load(name)
