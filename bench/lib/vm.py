@@ -34,8 +34,9 @@ def vm_tool(*argv: str, timeout: float = 600) -> str:
 class Guest:
     """One running guest; ``with Guest(name) as guest:`` boots it and always stops it."""
 
-    def __init__(self, name: str, release: str = "12", memory_mb: int = 4096):
+    def __init__(self, name: str, release: str = "12", memory_mb: int = 4096, smp: int = 1):
         self.name = name
+        self.smp = smp
         self.release = release
         self.memory_mb = memory_mb
         self.info: Dict[str, Any] = {}
@@ -50,7 +51,8 @@ class Guest:
         except RuntimeError:
             pass
         try:
-            out = vm_tool("start", self.name, "--release", self.release, "--memory-mb", str(self.memory_mb))
+            out = vm_tool("start", self.name, "--release", self.release, "--memory-mb", str(self.memory_mb),
+                          "--smp", str(self.smp))
             self.info = json.loads(out.strip().splitlines()[-1])
             vm_tool("wait", self.name, timeout=300)
         except BaseException:
@@ -75,9 +77,9 @@ class Guest:
 
     def run(self, argv: List[str], timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
         """Run argv in the guest as root over ssh (quoted for the guest's shell)."""
-        command = shlex.join(argv)
-        done = subprocess.run([sys.executable, VM_TOOL, "ssh", self.name, "--", command], capture_output=True,
-                              text=True, timeout=timeout, check=False, cwd=REPO)
+        command = shlex.join(argv)  # for messages; vm.py quotes each word itself
+        done = subprocess.run([sys.executable, VM_TOOL, "ssh", self.name, "--"] + list(argv), capture_output=True,
+                              stdin=subprocess.DEVNULL, text=True, timeout=timeout, check=False, cwd=REPO)
         if check and done.returncode != 0:
             raise RuntimeError("guest %s: %s: rc %d\n%s\n%s" % (self.name, command, done.returncode,
                                                              done.stdout[-2000:], done.stderr[-2000:]))
