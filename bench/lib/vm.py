@@ -131,8 +131,13 @@ class Guest:
         if done.returncode != 0:
             raise RuntimeError("tune-tcp.yml failed (rc %d):\n%s\n%s" % (done.returncode, done.stdout[-4000:],
                                                                        done.stderr[-2000:]))
-        recap = [line for line in done.stdout.splitlines() if line.startswith(self.name + " ") and "ok=" in line]
+        lines = done.stdout.splitlines()
+        recap = [line for line in lines if line.startswith(self.name + " ") and "ok=" in line]
+        # The role's summary (report.yml): findings before, each change with its old value, warnings.
+        summary = [line.strip().strip('",') for line in lines
+                   if any(mark in line for mark in ("finding [", "sysctl changed:", "sysctl: nothing", "warning:"))]
         return {"seconds": round(seconds, 1), "recap": recap[-1].split(":", 1)[-1].strip() if recap else None,
+                "summary": summary,
                 "argv": argv[:2] + ["INVENTORY"] + argv[3:4] + ["-e", json.dumps(extra_vars), "-l", "bench"]}
 
 

@@ -269,6 +269,7 @@ def run(connections, payload_bytes, timeout, hold):
     finally:
         load.close_servers()
     sockstat_idle = wait_for_idle(sockstat_before.get("inuse", 0), max(deadline - time.monotonic(), 5))
+    counters_idle = read_tcpext()
     messages = kmsg.new_messages()
     return {
         "connections": connections,
@@ -287,6 +288,9 @@ def run(connections, payload_bytes, timeout, hold):
         "tcp_wmem": read_sysctl("net.ipv4.tcp_wmem"),
         "kernel": os.uname().release,
         "delta": dict((name, counters_after.get(name, 0) - counters_before.get(name, 0)) for name in COUNTERS),
+        # Also after the servers closed and the sockets are gone: TCPMemoryPressuresChrono grows only
+        # when a pressure episode ends, which may be after "delta" was read.
+        "delta_at_idle": dict((name, counters_idle.get(name, 0) - counters_before.get(name, 0)) for name in COUNTERS),
         "sockstat_mem_peak_pages": load.peak["mem"],
         "sockstat_orphan_peak": load.peak["orphan"],
         "sockstat_mem_full_pages": sockstat_full.get("mem"),

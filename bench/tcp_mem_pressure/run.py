@@ -45,9 +45,10 @@ def load_in_guest(guest, connections, payload_bytes, timeout=120.0, hold=3.0):
 
 def row(config, result, page_size=4096):
     delta = result["delta"]
+    chrono = result.get("delta_at_idle", delta)["TCPMemoryPressuresChrono"]
     return {"config": config, "tcp_mem": " ".join(str(part) for part in result["tcp_mem"]),
             "connections": result["connected"], "bytes_per_client": result["bytes_per_client"],
-            "MemoryPressures": delta["TCPMemoryPressures"], "PressuresChrono_ms": delta["TCPMemoryPressuresChrono"],
+            "MemoryPressures": delta["TCPMemoryPressures"], "PressuresChrono_ms": chrono,
             "AbortOnMemory": delta["TCPAbortOnMemory"], "AbortFailed": delta["TCPAbortFailed"],
             "mem_peak_pages": result["sockstat_mem_peak_pages"],
             "mem_peak_MiB": round(result["sockstat_mem_peak_pages"] * page_size / 1048576.0, 1),
@@ -98,6 +99,7 @@ def main(argv=None):
         tuned_tcp_mem = guest.sysctl("net.ipv4.tcp_mem")
         persisted = guest.run(["cat", "/etc/sysctl.d/60-tcptune.conf"], check=False).stdout
         print("role: %s s, %s; tcp_mem now %s" % (tuning["seconds"], tuning["recap"], tuned_tcp_mem), flush=True)
+        print("\n".join("  " + line for line in tuning["summary"]), flush=True)
         details["tuned"] = load_in_guest(guest, args.connections, args.bytes)
         rows.append(row("tuned", details["tuned"]))
         print(json.dumps(rows[-1]), flush=True)
@@ -106,7 +108,7 @@ def main(argv=None):
          command="python3 bench/tcp_mem_pressure/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
          guest=dict(facts, release=args.release, memory_mb=args.memory_mb, boot_tcp_mem=boot_tcp_mem),
          role={"extra_vars": role_vars, "seconds": tuning["seconds"], "recap": tuning["recap"],
-               "tcp_mem_after": tuned_tcp_mem, "sysctl_d": persisted},
+               "summary": tuning["summary"], "tcp_mem_after": tuned_tcp_mem, "sysctl_d": persisted},
          details=details, seconds=round(time.monotonic() - began, 1))
     tuned = rows[-1]
     flat = tuned["MemoryPressures"] == 0 and tuned["AbortOnMemory"] == 0 and not tuned["dmesg_oom_lines"]
