@@ -97,7 +97,7 @@ def receive(port, seconds):
     listener.listen(1)
     listener.settimeout(30)
     print("ready", flush=True)
-    conn, _ = listener.accept()
+    conn = listener.accept()[0]
     conn.settimeout(seconds + 60)
     buffer = bytearray(CHUNK)
     bins = []
@@ -160,7 +160,7 @@ def run(rmem, wmem, seconds, rate_mbit, delay_ms):
                                     capture_output=True, text=True, timeout=seconds + 120, check=False)
             if sender.returncode != 0:
                 raise RuntimeError("sender failed: %s" % sender.stderr.strip()[-2000:])
-            out, _ = receiver.communicate(timeout=120)
+            out = receiver.communicate(timeout=120)[0]
         finally:
             if receiver.poll() is None:
                 receiver.kill()
@@ -187,7 +187,7 @@ def run(rmem, wmem, seconds, rate_mbit, delay_ms):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     one = sub.add_parser("run", help="build the path, run one transfer, print JSON")
     one.add_argument("--rmem", type=triple, required=True)

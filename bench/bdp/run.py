@@ -63,7 +63,7 @@ def transfer(guest, rmem, wmem, seconds, rate_mbit, rtt_ms):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--rate-mbit", type=int, default=100)
     parser.add_argument("--rtt-ms", type=int, default=500, help="round trip; netem delays each direction by half")
     parser.add_argument("--seconds", type=int, default=25)

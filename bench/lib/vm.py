@@ -81,8 +81,8 @@ class Guest:
         done = subprocess.run([sys.executable, VM_TOOL, "ssh", self.name, "--"] + list(argv), capture_output=True,
                               stdin=subprocess.DEVNULL, text=True, timeout=timeout, check=False, cwd=REPO)
         if check and done.returncode != 0:
-            raise RuntimeError("guest %s: %s: rc %d\n%s\n%s" % (self.name, command, done.returncode,
-                                                             done.stdout[-2000:], done.stderr[-2000:]))
+            raise RuntimeError("guest %s: %s: rc %d\n%s\n%s"
+                               % (self.name, command, done.returncode, done.stdout[-2000:], done.stderr[-2000:]))
         return done
 
     def put(self, source: str, dest: str) -> None:
@@ -129,8 +129,8 @@ class Guest:
                                   check=False)
             seconds = time.monotonic() - began
         if done.returncode != 0:
-            raise RuntimeError("tune-tcp.yml failed (rc %d):\n%s\n%s" % (done.returncode, done.stdout[-4000:],
-                                                                       done.stderr[-2000:]))
+            raise RuntimeError("tune-tcp.yml failed (rc %d):\n%s\n%s"
+                               % (done.returncode, done.stdout[-4000:], done.stderr[-2000:]))
         lines = done.stdout.splitlines()
         recap = [line for line in lines if line.startswith(self.name + " ") and "ok=" in line]
         # The role's summary (report.yml): findings before, each change with its old value, warnings.
@@ -146,4 +146,3 @@ def guest_facts(guest: Guest) -> Dict[str, Any]:
     meminfo = guest.read("/proc/meminfo").split()
     return {"memory_bytes": int(meminfo[1]) * 1024, "cpus": int(guest.run(["nproc"]).stdout),
             "kernel_release": guest.run(["uname", "-r"]).stdout.strip()}
-

@@ -138,7 +138,7 @@ class Load:
     def _accept_all(self):
         while True:
             try:
-                conn, _ = self.listener.accept()
+                conn = self.listener.accept()[0]
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as error:
@@ -148,7 +148,7 @@ class Load:
 
     def _connect_batch(self, count):
         port = self.listener.getsockname()[1]
-        for _ in range(count):
+        for _index in range(count):
             client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             client.setblocking(False)
             code = client.connect_ex(("127.0.0.1", port))
@@ -190,7 +190,7 @@ class Load:
                 started += batch
                 last_progress = time.monotonic()
             progressed = False
-            for key, _ in self.selector.select(timeout=0.05):
+            for key, _events in self.selector.select(timeout=0.05):
                 if key.data is None:
                     before = len(self.accepted)
                     self._accept_all()
@@ -302,7 +302,7 @@ def run(connections, payload_bytes, timeout, hold):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--connections", type=int, default=4000, help="client connections (sockets: twice this)")
     parser.add_argument("--bytes", type=int, default=262144, help="bytes each client tries to write")
     parser.add_argument("--timeout", type=float, default=120.0, help="bound on the whole run, seconds")

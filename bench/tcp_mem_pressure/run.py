@@ -56,7 +56,7 @@ def row(config, result, page_size=4096):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--connections", type=int, default=4000)
     parser.add_argument("--bytes", type=int, default=131072, help="bytes each client writes before closing")
     parser.add_argument("--memory-mb", type=int, default=4096, help="guest RAM")
@@ -65,8 +65,8 @@ def main(argv=None):
     parser.add_argument("--role-vars", default=None,
                         help="JSON extra vars for tune-tcp.yml (default: balanced, target_connections = "
                              "2 x connections, memory_budget_percent 40)")
-    parser.add_argument("--smoke", action="store_true", help="%d connections x %d bytes" % (SMOKE["connections"],
-                                                                                          SMOKE["bytes"]))
+    parser.add_argument("--smoke", action="store_true",
+                        help="%d connections x %d bytes" % (SMOKE["connections"], SMOKE["bytes"]))
     args = parser.parse_args(argv)
     if args.smoke:
         args.connections, args.bytes = SMOKE["connections"], SMOKE["bytes"]
