@@ -82,7 +82,7 @@ run_molecule() { # run_molecule SCENARIO
 
 # -- stages -----------------------------------------------------------------------------------
 # The VM guest images (tests/vm/build.sh, cached in /var/cache/tcptune/vm) build in the background
-# while the venv, the container test bed, lint, sanity and units run; the vm-images stage waits.
+# while the venv, the container test bed, lint, sanity and units run; the vm-images stage waits for it.
 vm_start=$SECONDS
 # The VMs of this run live here (tests/vm/vm.py), so `stop --all` stops only this run's leftovers.
 export TCPTUNE_VM_RUN=${TMPDIR:-/tmp}/tcptune-vm-run-all
@@ -110,6 +110,12 @@ case $testbed_rc in
        echo "-- testbed FAILED; its report:"; grep '^testbed:' "$LOGS/testbed.log" | sed 's/^/   | /' ;;
 esac
 
+stage yamllint yamllint .
+stage ansible-lint ansible-lint --offline --profile production
+stage build-install-doc build_and_install
+stage sanity bash tests/ansible-test.sh sanity
+stage units bash tests/ansible-test.sh units
+
 echo "== vm-images (started in the background at the beginning)"
 wait "$vm_build_pid"
 vm_rc=$?
@@ -121,12 +127,6 @@ case $vm_rc in
     *) record vm-images "FAIL (exit $vm_rc)" $((SECONDS - vm_start))
        echo "-- vm-images FAILED; its report:"; sed 's/^/   | /' "$LOGS/vm-images.log" ;;
 esac
-
-stage yamllint yamllint .
-stage ansible-lint ansible-lint --offline --profile production
-stage build-install-doc build_and_install
-stage sanity bash tests/ansible-test.sh sanity
-stage units bash tests/ansible-test.sh units
 
 # TCPTUNE_MOLECULE_SCENARIOS="smoke default" narrows the run (development only); default: all.
 scenarios=()

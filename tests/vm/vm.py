@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Boot, reach and stop the VM test bed's Debian guests (images from tests/vm/build.sh).
 
     vm.py start NAME --release {11,12,13} [--memory-mb 2048] [--smp 1] [--port auto]
@@ -202,7 +201,7 @@ def stop(name):
     pid = qemu_pid(directory)
     if pid:
         os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
+        for _poll in range(50):
             if not qemu_pid(directory):
                 break
             time.sleep(0.1)
@@ -230,7 +229,7 @@ def inventory_host(info):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("start")
     p.add_argument("name")
@@ -272,8 +271,9 @@ def main(argv=None):
             return subprocess.call(ssh_argv(load(args.name), command))
         elif args.command == "scp-to":
             info = load(args.name)
-            return subprocess.call(["scp", "-q", "-O"] + SSH_OPTIONS + ["-i", info["key"], "-P", str(info["port"]),
-                                                                      args.src, "%s@127.0.0.1:%s" % (info["user"], args.dst)])
+            target = "%s@127.0.0.1:%s" % (info["user"], args.dst)
+            argv = ["scp", "-q", "-O"] + SSH_OPTIONS + ["-i", info["key"], "-P", str(info["port"]), args.src, target]
+            return subprocess.call(argv)
         elif args.command == "reboot":
             reboot(args.name, args.timeout)
         elif args.command == "stop":
@@ -295,8 +295,8 @@ def main(argv=None):
             for name in instances():
                 info = load(name)
                 pid = qemu_pid(run_dir(name))
-                print("%s release=%s port=%d %s" % (name, info["release"], info["port"],
-                                                     "pid=%d" % pid if pid else "NOT RUNNING"))
+                state = "pid=%d" % pid if pid else "NOT RUNNING"
+                print("%s release=%s port=%d %s" % (name, info["release"], info["port"], state))
     except VmError as error:
         log("ERROR: %s" % error)
         return 1

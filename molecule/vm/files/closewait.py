@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Hold N server sockets in CLOSE_WAIT on loopback port 47999 (the clients closed, the server did
 not), plus the listener, until killed or --seconds pass. Prints "ready" once they are all there."""
 import socket

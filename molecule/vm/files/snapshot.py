@@ -1,14 +1,15 @@
-#!/usr/bin/env python3
 """Everything tcptune.linux could change on this guest, as one JSON document on stdout.
 
 sysctl: every readable file directly under /proc/sys/net/core, /proc/sys/net/ipv4 and
 /proc/sys/net/netfilter, plus fs.file-max and fs.nr_open (a superset of the catalogue), values with
 whitespace collapsed; keys that change by themselves are left out. txqueuelen: every interface.
 files: sha256 of every file (and the target of every symlink) under the places the role writes to.
+systemd: DefaultLimitNOFILE and the test service's LimitNOFILE.
 """
 import hashlib
 import json
 import os
+import subprocess
 import sys
 
 SYSCTL_DIRS = ("net/core", "net/ipv4", "net/netfilter")
@@ -59,6 +60,17 @@ def hash_files():
     return out
 
 
-json.dump({"sysctl": read_sysctl(), "txqueuelen": read_txqueuelen(), "files": hash_files()}, sys.stdout,
-          sort_keys=True)
+def systemd_limits():
+    """systemd's DefaultLimitNOFILE(Soft) and the test service's LimitNOFILE(Soft) and state."""
+    out = {}
+    for argv in (["systemctl", "show", "-p", "DefaultLimitNOFILE", "-p", "DefaultLimitNOFILESoft"],
+                 ["systemctl", "show", "-p", "LimitNOFILE", "-p", "LimitNOFILESoft", "-p", "ActiveState",
+                  "tcptune-web.service"]):
+        lines = subprocess.run(argv, stdout=subprocess.PIPE, check=True, universal_newlines=True).stdout
+        out.update(line.split("=", 1) for line in lines.splitlines() if "=" in line)
+    return out
+
+
+json.dump({"sysctl": read_sysctl(), "txqueuelen": read_txqueuelen(), "files": hash_files(),
+           "systemd": systemd_limits()}, sys.stdout, sort_keys=True)
 sys.stdout.write("\n")
