@@ -103,7 +103,8 @@ def main(argv=None):
                 details.append(dict(result, config=name, repeat=repeat))
                 print(json.dumps(rows[-1]), flush=True)
 
-    emit("bdp" + ("-smoke" if args.smoke else ""), COLUMNS, rows,
+    name = "bdp" + ("" if args.release == "12" else "-debian" + args.release) + ("-smoke" if args.smoke else "")
+    emit(name, COLUMNS, rows,
          command="python3 bench/bdp/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
          path={"rate_mbit": args.rate_mbit, "rtt_ms": args.rtt_ms, "bdp_bytes": args.rate_mbit * 125 * args.rtt_ms,
                "netem_sender": "delay %dms rate %dmbit limit 100000" % (args.rtt_ms // 2, args.rate_mbit),
