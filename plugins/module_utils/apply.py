@@ -408,7 +408,9 @@ def apply_all(settings=None, limits_request=None, txqueuelen_request=None, path=
     limits_args = dict(limits_request or {}, root=root, proc_path=proc_path)
     txqueue_args = dict(txqueuelen_request or {}, sys_path=sys_path, state_dir=state_dir,
                         lock_timeout=lock_timeout, writer=writer)
-    with Lock(state_dir, lock_timeout, create=not check_mode):
+    # Validation and diff under the lock if there is one; the lock file (and state_dir) is created
+    # only once something is to be written, so a refused or unchanged run leaves no trace.
+    with Lock(state_dir, lock_timeout, create=False):
         sysctl = apply_settings(settings, check_mode=True, **sysctl_args) if settings is not None else None
         nr_open = None
         if sysctl is not None and "fs.nr_open" in sysctl["applied"]:
@@ -427,29 +429,30 @@ def apply_all(settings=None, limits_request=None, txqueuelen_request=None, path=
         changed = any(item["changed"] for item in planned.values() if item is not None)
         if check_mode or not changed:
             return dict(planned, changed=changed)
-        files = []
-        if sysctl is not None:
-            files += [path, state_file(state_dir, path)]
-        if nofile is not None:
-            files += nofile["changed_files"]
-        if queues is not None:
-            files += _txqueue_paths(queues, state_dir)
-        saved = snapshot(files)
-        done = {}
-        try:
+        with Lock(state_dir, lock_timeout, create=True):
+            files = []
             if sysctl is not None:
-                done["sysctl"] = apply_settings(settings, check_mode=False, **sysctl_args)
+                files += [path, state_file(state_dir, path)]
             if nofile is not None:
-                done["limits"] = limits.sync_limits(check_mode=False, nr_open=None, **limits_args)
+                files += nofile["changed_files"]
             if queues is not None:
-                done["txqueuelen"] = txqueue.apply_txqueuelen(check_mode=False, **txqueue_args)
-        except (ApplyError, IOError, OSError) as exc:
-            failed = _undo(proc_path, sys_path, done, queues, saved, writer)
-            message = "%s; %s" % (exc.args[0] if isinstance(exc, ApplyError) else _os_error_text(exc),
-                                  "rolled back: live sysctl keys, txqueuelen and every file of this run"
-                                  if not failed else "rollback FAILED for %s" % ", ".join(failed))
-            raise ApplyError(message, dict(getattr(exc, "result", {}), rollback_failed=failed,
-                                           completed=sorted(done)))
+                files += _txqueue_paths(queues, state_dir)
+            saved = snapshot(files)
+            done = {}
+            try:
+                if sysctl is not None:
+                    done["sysctl"] = apply_settings(settings, check_mode=False, **sysctl_args)
+                if nofile is not None:
+                    done["limits"] = limits.sync_limits(check_mode=False, nr_open=None, **limits_args)
+                if queues is not None:
+                    done["txqueuelen"] = txqueue.apply_txqueuelen(check_mode=False, **txqueue_args)
+            except (ApplyError, IOError, OSError) as exc:
+                failed = _undo(proc_path, sys_path, done, queues, saved, writer)
+                message = "%s; %s" % (exc.args[0] if isinstance(exc, ApplyError) else _os_error_text(exc),
+                                      "rolled back: live sysctl keys, txqueuelen and every file of this run"
+                                      if not failed else "rollback FAILED for %s" % ", ".join(failed))
+                raise ApplyError(message, dict(getattr(exc, "result", {}), rollback_failed=failed,
+                                               completed=sorted(done)))
     return dict(planned, changed=True, **done)
 
 

@@ -72,6 +72,7 @@ def test_limits_tag_alone_checks_the_live_nr_open(fixture_tree, tmpdir):
     refused = run_module("tcp_tune", args, tmpdir)
     assert refused["failed"] is True and "fs.nr_open" in refused["msg"], refused
     assert not os.path.exists(os.path.join(args["root"], "etc/security"))
+    assert not os.path.exists(args["state_dir"]), "a refused run leaves no trace, not even the lock file"
     # With sysctl in the same transaction, the fs.nr_open written there is the ceiling.
     args.pop("run_tags")
     applied = run_module("tcp_tune", args, tmpdir)
