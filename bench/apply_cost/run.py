@@ -22,8 +22,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from bench.lib.playbook import (PLAYBOOK, container_host, role_ready, run_playbook,  # noqa: E402
-                                sizing_module, venv, write_inventory)
+from bench.lib.playbook import PLAYBOOK, role_ready, run_playbook, venv, write_inventory  # noqa: E402
 from bench.lib.output import emit  # noqa: E402
 from bench.lib.podman import Container  # noqa: E402
 
@@ -47,17 +46,15 @@ def sysctl_written(container):
     return values
 
 
-def nofile_written(container, profile):
-    """(soft, hard) nofile from the limits.d file tcp_tuning wrote; the sizing plan's when absent."""
+def nofile_written(container):
+    """(soft, hard) nofile from the limits.d file tcp_tuning wrote, or (None, None) when it wrote none
+    (the plan asked for no limit, or one not above what logins inherit): the baseline then sets none."""
     found = {}
     text = container.exec(["cat", LIMITS_FILE], check=False).stdout
     for fields in (line.split() for line in text.splitlines()):
         if len(fields) == 4 and fields[0] == "*" and fields[2] == "nofile":
             found[fields[1]] = int(fields[3])
-    if "soft" in found and "hard" in found:
-        return found["soft"], found["hard"]
-    limits = sizing_module().compute_plan(container_host(container, []), {"profile": profile})["limits"]
-    return limits["nofile_soft"], limits["nofile_hard"]
+    return found.get("soft"), found.get("hard")
 
 
 def measure(count, containers, args, workdir):
@@ -67,7 +64,7 @@ def measure(count, containers, args, workdir):
     ours_vars = {"tcp_tuning_profile": args.profile}
     first = run_playbook(PLAYBOOK, inventory, ours_vars, forks, TIMEOUT)  # converge: the first run changes things
     keys = sysctl_written(containers[0])
-    soft, hard = nofile_written(containers[0], args.profile)
+    soft, hard = nofile_written(containers[0])
     baseline_vars_path = os.path.join(workdir, "baseline-vars.json")
     with open(baseline_vars_path, "w") as handle:
         json.dump({"baseline_sysctl": keys, "baseline_nofile_soft": soft, "baseline_nofile_hard": hard}, handle)

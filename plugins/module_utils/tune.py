@@ -241,6 +241,8 @@ def run(params, check_mode=False):
         "mismatches": {},
         "findings_before": facts.get("findings") or [],
         "findings_after": facts_after.get("findings") or [],
+        # The handler's trigger: limit files were written (not only planned) in this run.
+        "limits_written": bool((outcome.get("limits") or {}).get("changed")) and not check_mode,
         "daemon_reload_needed": bool((outcome.get("limits") or {}).get("daemon_reload_needed")),
     }
     if mode == "revert":
