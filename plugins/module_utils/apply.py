@@ -22,8 +22,7 @@ from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import (  #
     ApplyError, Lock, atomic_write, read_file, read_text, restore, snapshot, write_text)
 from ansible_collections.tcptune.linux.plugins.module_utils.procfs import in_init_netns
 from ansible_collections.tcptune.linux.plugins.module_utils.sysctld import (  # noqa: F401 (re-exported)
-    DEFAULT_PATH, DEFAULT_SYSCTL_SOURCES, HEADER, boot_files, conflicts, drifted, parse_sysctl_file,
-    render_persist, same_value)
+    DEFAULT_PATH, DEFAULT_SYSCTL_SOURCES, conflicts, drifted, parse_sysctl_file, render_persist, same_value)
 
 try:
     from typing import Any, Dict, List, Optional, Tuple  # noqa: F401 (type comments)

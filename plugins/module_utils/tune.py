@@ -133,12 +133,12 @@ def summary(result):
     lines = ["%s: kernel %s, profile %s" % (mode, result["kernel"], result["profile"])]
     if result["container"]:
         lines.append("container: own network namespace, global keys are skipped")
-    lines.extend("finding [%s] %s: %s" % (item.get("severity"), item.get("id"), item.get("summary"))
-                 for item in result["findings_before"]) if result["findings_before"] else lines.append("findings: none")
+    lines.extend(["finding [%s] %s: %s" % (item.get("severity"), item.get("id"), item.get("summary"))
+                  for item in result["findings_before"]] or ["findings: none"])
     applied = result["applied"]
+    previous, written = applied.get("previous") or {}, applied.get("applied") or {}
     for key in applied.get("changed_keys") or []:
-        lines.append("sysctl %s: %s %s -> %s" % (verb, key, _text(key, (applied.get("previous") or {}).get(key)),
-                                                  _text(key, (applied.get("applied") or {}).get(key))))
+        lines.append("sysctl %s: %s %s -> %s" % (verb, key, _text(key, previous.get(key)), _text(key, written.get(key))))
     if mode != "revert" and "sysctl" in result["components"] and not applied.get("changed_keys"):
         lines.append("sysctl: nothing to change")
     lines.extend("skipped %s: %s" % item for item in sorted(result["skipped"].items()))

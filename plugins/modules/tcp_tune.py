@@ -26,7 +26,7 @@ description:
     every file the run touched.
   - A hard nofile limit is never above the fs.nr_open written in the same run, or, without one, the fs.nr_open that
     is live and persisted. An fs.nr_open below a hard nofile limit configured elsewhere is refused.
-  - An infeasible plan changes nothing; RV(result.plan.feasible) is false and the warnings say why.
+  - An infeasible plan changes nothing; C(result.plan.feasible) is false and the warnings say why.
   - Check mode runs the same path and writes nothing; with diff mode the diffs of live values and files are returned.
   - Without write access to C(/proc/sys) it fails with one message before anything is written (check mode warns).
 options:
