@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 COLLECTIONS := $(CURDIR)/.cache/collections
 ENV := PATH="$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)"
 
-.PHONY: audit test venv collection lint sanity units testbed molecule build clean
+.PHONY: audit test venv collection lint sanity units testbed vm-images vm molecule build clean
 
 ## audit: audit localhost with the tcp_tuning role in audit mode (and --check as a second guard); changes nothing
 audit: venv collection
@@ -41,8 +41,16 @@ units: venv
 testbed:
 	bash tests/testbed.sh
 
-## molecule: every scenario under molecule/ (needs the test bed)
-molecule: venv collection testbed
+## vm-images: cached Debian 11/12/13 guest images for the VM scenario (tests/vm/build.sh)
+vm-images:
+	bash tests/vm/build.sh
+
+## vm: the whole-host scenario on Debian 11, 12 and 13 guests under qemu (~20-30 min)
+vm: venv collection vm-images
+	@$(ENV) $(BIN)/molecule test -s vm
+
+## molecule: every scenario under molecule/ (needs the test bed and the VM images)
+molecule: venv collection testbed vm-images
 	@set -a; . .cache/testbed.env; set +a; \
 	for conf in molecule/*/molecule.yml; do \
 	  s=$$(basename $$(dirname $$conf)); echo "== molecule test -s $$s"; \

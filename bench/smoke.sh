@@ -2,10 +2,11 @@
 # Run every benchmark once in its smoke mode (tiny sizes, one run, no timing asserts). CI calls this.
 # A benchmark that is not written yet is skipped with a line saying so; one whose smoke run breaks
 # makes this script exit 1. Each smoke run is bounded by SMOKE_TIMEOUT seconds (default 300).
+# tcp_mem_pressure and bdp boot a qemu guest of the VM test bed (tests/vm/build.sh 12 first).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 TIMEOUT=${SMOKE_TIMEOUT:-300}
-BENCHES=(storm churn apply_cost facts_cost memory_model million)
+BENCHES=(storm churn apply_cost facts_cost memory_model million tcp_mem_pressure bdp)
 
 failed=()
 for name in "${BENCHES[@]}"; do

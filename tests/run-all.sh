@@ -75,12 +75,23 @@ run_molecule() { # run_molecule SCENARIO
     # testbed.env: container ulimits derived from this host's hard limits.
     set -a
     # shellcheck disable=SC1091
-    . "$ROOT/.cache/testbed.env"
+    [ ! -f "$ROOT/.cache/testbed.env" ] || . "$ROOT/.cache/testbed.env"
     set +a
     molecule test -s "$1"
 }
 
 # -- stages -----------------------------------------------------------------------------------
+# The VM guest images (tests/vm/build.sh, cached in /var/cache/tcptune/vm) build in the background
+# while the venv, the container test bed, lint, sanity and units run; the vm-images stage waits for it.
+vm_start=$SECONDS
+# The VMs of this run live here (tests/vm/vm.py), so `stop --all` stops only this run's leftovers.
+export TCPTUNE_VM_RUN=${TMPDIR:-/tmp}/tcptune-vm-run-all
+bash tests/vm/build.sh >"$LOGS/vm-images.log" 2>&1 </dev/null &
+vm_build_pid=$!
+# No VM outlives the run, whatever happens to it.
+trap 'python3 tests/vm/vm.py stop --all >/dev/null 2>&1' EXIT
+trap 'exit 130' INT TERM
+
 if ! stage venv bash tests/bootstrap-venv.sh; then
     echo "venv could not be built: nothing else can run." >&2
     exit 1
@@ -105,6 +116,18 @@ stage build-install-doc build_and_install
 stage sanity bash tests/ansible-test.sh sanity
 stage units bash tests/ansible-test.sh units
 
+echo "== vm-images (started in the background at the beginning)"
+wait "$vm_build_pid"
+vm_rc=$?
+case $vm_rc in
+    0) record vm-images PASS $((SECONDS - vm_start)) ;;
+    3) vm_why=$(grep -m1 'NOT USABLE' "$LOGS/vm-images.log" | sed 's/^.*NOT USABLE: //')
+       echo "-- vm-images NOT USABLE: $vm_why (the VM scenario will NOT RUN)"
+       record vm-images "NOT RUN: $vm_why" $((SECONDS - vm_start)) ;;
+    *) record vm-images "FAIL (exit $vm_rc)" $((SECONDS - vm_start))
+       echo "-- vm-images FAILED; its report:"; sed 's/^/   | /' "$LOGS/vm-images.log" ;;
+esac
+
 # TCPTUNE_MOLECULE_SCENARIOS="smoke default" narrows the run (development only); default: all.
 scenarios=()
 for conf in molecule/*/molecule.yml; do
@@ -121,7 +144,15 @@ if [ -n "${TCPTUNE_MOLECULE_SCENARIOS:-}" ]; then
 fi
 [ ${#scenarios[@]} -gt 0 ] || record molecule "FAIL (no molecule/*/molecule.yml)" 0
 for scenario in "${scenarios[@]}"; do
-    if [ "$testbed_rc" -eq 3 ]; then
+    if [[ $scenario == vm* ]]; then # qemu guests (tests/vm/), not the podman test bed
+        if [ "$vm_rc" -eq 0 ]; then
+            stage "molecule:$scenario" run_molecule "$scenario"
+            python3 tests/vm/vm.py stop --all >>"$LOGS/molecule-$scenario.log" 2>&1 # leftovers of a failed run
+        else
+            echo "== molecule:$scenario NOT RUN: no VM images"
+            record "molecule:$scenario" "NOT RUN: no VM images" 0
+        fi
+    elif [ "$testbed_rc" -eq 3 ]; then
         echo "== molecule:$scenario NOT RUN: test bed not usable ($testbed_why)"
         record "molecule:$scenario" "NOT RUN: no test bed" 0
     else

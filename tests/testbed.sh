@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Podman test bed for the Molecule scenarios. Idempotent and safe to re-run.
-#   - installs podman, runc, debootstrap (plus shellcheck for sanity, chromium for the report test) when missing
+#   - installs the packages of tests/packages.txt that are missing (tests/install-packages.sh)
 #   - sets [engine] runtime = "runc" in /etc/containers/containers.conf (crun fails on cgroup hybrid hosts)
 #   - derives container ulimits from the host's hard limits -> .cache/testbed.env
 #   - builds + caches localhost/tcptune-debian:{11,12,13} with debootstrap and podman import
@@ -15,9 +15,6 @@ CONF=/etc/containers/containers.conf
 MIRROR=${TCPTUNE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PODMAN_NPROC_CAP=32768 # podman lowers its own RLIMIT_NPROC to this; asking for more fails
 IMAGES="11:bullseye 12:bookworm 13:trixie"
-# Also: the shellcheck package for ansible-test sanity, and chromium to render the fleet report
-# in tests/integration/test_report_chromium.py
-PACKAGES="podman runc debootstrap shellcheck chromium"
 
 failed=0
 say() { echo "testbed: $*"; }
@@ -30,25 +27,11 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/testbed.lock"
 flock 9 # one testbed.sh at a time
 
-# 1. packages ------------------------------------------------------------------------------
-missing=""
-for pkg in $PACKAGES; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
-done
-if [ -z "$missing" ]; then
-    say "skipped: packages already installed ($PACKAGES)"
-elif ! command -v apt-get >/dev/null; then
-    unusable "missing$missing and no apt-get to install them"
-else
-    export DEBIAN_FRONTEND=noninteractive
-    # shellcheck disable=SC2086 # $missing is a list of package names
-    if apt-get update -qq >"$CACHE/testbed-apt.log" 2>&1 &&
-        apt-get install -y -qq --no-install-recommends $missing >>"$CACHE/testbed-apt.log" 2>&1; then
-        say "did: installed$missing"
-    else
-        unusable "apt-get install$missing failed (see $CACHE/testbed-apt.log: $(tail -n 1 "$CACHE/testbed-apt.log"))"
-    fi
-fi
+# 1. packages: every package the test command needs, listed in tests/packages.txt --------------
+out=$(bash tests/install-packages.sh)
+rc=$?
+say "${out#packages: }"
+[ $rc -eq 0 ] || unusable "packages of tests/packages.txt missing: ${out#packages: NOT USABLE: }"
 
 # 2. runtime = "runc" under [engine], keeping everything else in the file ------------------
 set_runc() {

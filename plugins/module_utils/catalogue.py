@@ -220,14 +220,6 @@ def scope_on(key, kernel):
     return NETNS if tuple(kernel) >= key.netns_since else GLOBAL
 
 
-def exists_on(key, kernel):
-    """Whether the kernel version is expected to have the key at all."""
-    kernel = tuple(kernel)
-    if kernel < key.since:
-        return False
-    return key.removed is None or kernel < key.removed
-
-
 def absent_reason(key, kernel, in_init_netns):
     """Why the key cannot be set here, or None when it can (before probing /proc/sys).
 

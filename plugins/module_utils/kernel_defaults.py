@@ -111,18 +111,20 @@ def file_max(host):
 
 
 def conntrack_buckets(host):
-    """nf_conntrack_init_start(): > 4 GB (64-bit) 262144, > 1 GB 65536, else RAM / 16384 / 8, at least 1024."""
+    """nf_conntrack_init_start() (64-bit): RAM / 16384 / 8 buckets; since 5.15 (d532bcd0b269) > 4 GB 262144,
+    > 1 GB 65536, at least 1024; before, > 4 GB 65536, > 1 GB 16384, at least 32."""
     ram = host["memory_bytes"]
+    large, medium, smallest = (262144, 65536, 1024) if _kernel(host) >= (5, 15) else (65536, 16384, 32)
     if ram > 4 * GIB:
-        return 262144
+        return large
     if ram > GIB:
-        return 65536
-    return max(1024, ram // 16384 // 8)
+        return medium
+    return max(smallest, ram // 16384 // 8)
 
 
 def conntrack_max(host):
-    """nf_conntrack_max = buckets (max_factor 1)."""
-    return conntrack_buckets(host)
+    """nf_conntrack_max = buckets x max_factor: 1 since 5.15 (d532bcd0b269), 4 before (the same max above 1 GB)."""
+    return conntrack_buckets(host) * (1 if _kernel(host) >= (5, 15) else 4)
 
 
 def txqueuelen(host):

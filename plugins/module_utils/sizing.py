@@ -14,7 +14,7 @@ __metaclass__ = type
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, memory_rules, sizing_rules
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_rules import (  # noqa: F401 (re-exported)
-    PER_SOCKET_BYTES, SAFE_MEMORY_FRACTION)
+    CONNTRACK_ENTRY_BYTES, PER_SOCKET_BYTES, SAFE_MEMORY_FRACTION)
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import (  # noqa: F401 (re-exported)
     DEFAULT_PROFILE, HOST_OVERRIDES, PROFILES, WORKLOAD_NUMBERS, WORKLOAD_OPTIONS, SizingInputError,
     host_from_facts, resolve_workload, validate_host)
@@ -22,8 +22,6 @@ from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import
 __all__ = ["compute_plan", "memory_estimate", "DEFAULT_PROFILE", "HOST_OVERRIDES", "PROFILES", "WORKLOAD_NUMBERS",
            "WORKLOAD_OPTIONS", "SizingInputError", "host_from_facts", "resolve_workload", "validate_host",
            "PER_SOCKET_BYTES", "SAFE_MEMORY_FRACTION", "CONNTRACK_ENTRY_BYTES"]
-
-CONNTRACK_ENTRY_BYTES = 320  # nf_conn object (~300 B) plus hash node
 
 
 def _gb(number):
@@ -35,19 +33,11 @@ def compute_plan(host, workload):
     host = validate_host(host)
     work = resolve_workload(workload)
     per_socket, per_socket_source = sizing_rules.per_socket_bytes(host["kernel"])
-    memory = sizing_rules.effective_memory(host)
-    sockets = sizing_rules.sockets_of(work)
-    per_connection = per_socket * work["sockets_per_connection"] + work["userspace_bytes_per_connection"]
-    capacity = int(memory * SAFE_MEMORY_FRACTION // per_connection)
     ctx = {"host": host, "work": work, "explain": {}, "wanted": {}, "warnings": [], "predicted": {},
            "skip_wanted": {}, "limits": {}, "txqueuelen": {}}
-    if work["target_connections"] and capacity < work["target_connections"]:
-        # Never raise descriptor limits to a level whose sockets would exhaust memory.
-        ctx["file_sockets"] = max(capacity, 1) * work["sockets_per_connection"]
-        ctx["warnings"].append("files: limits sized for %d connections, the most that fit in %d %% of memory, not "
-                               "for the %s asked" % (capacity, SAFE_MEMORY_FRACTION * 100, work["target_connections"]))
     for rule in sizing_rules.ORDER:
         rule(ctx)
+    capacity = sizing_rules.connections_in_memory(ctx)
 
     sysctl, skipped = {}, {}
     wanted = dict(ctx["wanted"])
@@ -105,23 +95,14 @@ def _text(key, value):
 
 def memory_estimate(ctx, per_socket, source, capacity):
     """Everything the target holds against min(RAM, cgroup limit): slab, userspace, TIME_WAIT,
-    conntrack and busy buffers up to tcp_mem max."""
+    conntrack and busy buffers up to tcp_mem max (sizing_rules.memory_parts)."""
     host, work = ctx["host"], ctx["work"]
     memory = sizing_rules.effective_memory(host)
     sockets = sizing_rules.sockets_of(work)
-    slab = sockets * per_socket
-    userspace = (work["target_connections"] or 0) * work["userspace_bytes_per_connection"]
-    close_rate = (work["accept_rate"] or 0) + (work["outbound_rate"] or 0)
-    tw_sockets = min(int(close_rate * sizing_rules.TIME_WAIT_SECONDS),
-                     sizing_rules.in_force(ctx, "net.ipv4.tcp_max_tw_buckets"))
-    time_wait = tw_sockets * memory_rules.TW_SOCK_BYTES
-    conntrack = (int(sizing_rules.conntrack_entries(work)) * CONNTRACK_ENTRY_BYTES
-                 if host["conntrack"].get("available") else 0)
-    tcp_mem = sizing_rules.in_force(ctx, "net.ipv4.tcp_mem")
-    rmem = sizing_rules.in_force(ctx, "net.ipv4.tcp_rmem")
-    wmem = sizing_rules.in_force(ctx, "net.ipv4.tcp_wmem")
-    buffers = min(sockets * (rmem[1] + wmem[1]), tcp_mem[2] * host["page_size"])
-    total = slab + userspace + time_wait + conntrack + buffers
+    parts = sizing_rules.memory_parts(ctx, work["target_connections"] or 0)
+    slab, userspace, time_wait = parts["slab_bytes"], parts["userspace_bytes"], parts["time_wait_bytes"]
+    conntrack, buffers = parts["conntrack_bytes"], parts["buffer_bytes"]
+    total = sum(parts.values())
     safe = int(memory * SAFE_MEMORY_FRACTION)
     estimate = {"per_socket_bytes": per_socket, "per_socket_source": source, "sockets": sockets,
                 "slab_bytes": slab, "userspace_bytes": userspace, "time_wait_bytes": time_wait,

@@ -22,7 +22,7 @@ import math
 
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, memory_rules
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
-from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import SizingInputError
+from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import MAX_TARGET_CONNECTIONS, SizingInputError
 
 # Kernel memory, userspace, TIME_WAIT and conntrack of the target, plus busy buffers, may take this
 # share of min(RAM, cgroup memory limit). The rest is the page cache, the kernel and other processes.
@@ -33,6 +33,7 @@ PER_SOCKET_BYTES = (
     ((0, 0), 4000, "not measured: 3.2 KB tcp_sock era estimate + file/dentry/inode (facts §6), unverified"),
 )
 TIME_WAIT_SECONDS = 60  # TCP_TIMEWAIT_LEN, not tunable (facts §3)
+CONNTRACK_ENTRY_BYTES = 320  # nf_conn object (~300 B) plus hash node
 # A SYN dropped on a full queue is retransmitted after TCP_TIMEOUT_INIT (1 s): the queue holds 1 s of arrivals.
 WORST_CASE_ACCEPT_DELAY_SECONDS = 1.0
 TW_BUCKETS_HEADROOM = 1.5
@@ -114,13 +115,37 @@ def per_socket_bytes(kernel):
     return PER_SOCKET_BYTES[-1][1], PER_SOCKET_BYTES[-1][2]
 
 
-def unbuffered_bytes(host, work):
-    """Memory the target holds besides TCP buffers: socket slab, userspace and TIME_WAIT sockets."""
+def memory_parts(ctx, connections):
+    """Bytes that ``connections`` of the workload hold with the plan in force: socket slab, userspace,
+    TIME_WAIT sockets, conntrack entries and busy buffers (sockets x (tcp_rmem[1] + tcp_wmem[1]), at
+    most tcp_mem max in force). TIME_WAIT is counted up to memory_rules.tw_buckets_cap, the most the
+    plan lets it reach, so rule_tcp_mem can call this before rule_tw_buckets has run."""
+    host, work = ctx["host"], ctx["work"]
+    sockets = connections * work["sockets_per_connection"]
     close_rate = (work["accept_rate"] or 0) + (work["outbound_rate"] or 0)
-    return (sockets_of(work) * per_socket_bytes(host["kernel"])[0]
-            + (work["target_connections"] or 0) * work["userspace_bytes_per_connection"]
-            + min(int(close_rate * TIME_WAIT_SECONDS),
-                  memory_rules.tw_buckets_cap(effective_memory(host), kd.ehash_entries(host))) * memory_rules.TW_SOCK_BYTES)
+    tw_sockets = min(int(close_rate * TIME_WAIT_SECONDS),
+                     memory_rules.tw_buckets_cap(effective_memory(host), kd.ehash_entries(host)))
+    tracked = int(sockets + close_rate * CONNTRACK_TIME_WAIT_SECONDS) if host["conntrack"].get("available") else 0
+    rmem, wmem = in_force(ctx, "net.ipv4.tcp_rmem"), in_force(ctx, "net.ipv4.tcp_wmem")
+    return {"slab_bytes": sockets * per_socket_bytes(host["kernel"])[0],
+            "userspace_bytes": connections * work["userspace_bytes_per_connection"],
+            "time_wait_bytes": tw_sockets * memory_rules.TW_SOCK_BYTES,
+            "conntrack_bytes": tracked * CONNTRACK_ENTRY_BYTES,
+            "buffer_bytes": min(sockets * (rmem[1] + wmem[1]), in_force(ctx, "net.ipv4.tcp_mem")[2] * host["page_size"])}
+
+
+def connections_in_memory(ctx, limit=MAX_TARGET_CONNECTIONS):
+    """The most connections, at most ``limit``, whose memory_parts fit in SAFE_MEMORY_FRACTION of
+    min(RAM, cgroup limit): the figure the infeasible message and the nofile limits use."""
+    safe = int(effective_memory(ctx["host"]) * SAFE_MEMORY_FRACTION)
+    low, high = 0, int(limit)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if sum(memory_parts(ctx, middle).values()) <= safe:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def kernel_shape(limit):
@@ -162,7 +187,9 @@ def plan_key(ctx, key, need, reason, formula, inputs, source, compare="raise", p
         entry["note"] = "not lowered: the live value is higher and allow_lower is false"
     # Live already equals exactly what this workload needs (an earlier run set it): keep it in the
     # plan, or the next run would rewrite the sysctl.d file without it and a reboot would undo it.
-    keep = persist or (planned == need and planned != default)
+    # With allow_lower the planned value does not depend on the live one, so it is always kept, even
+    # when it is the kernel default (it replaces a higher value that another file may set again).
+    keep = persist or work["allow_lower"] or (planned == need and planned != default)
     if planned == base and not keep:
         entry["note"] = entry["note"] or "the value in force already meets the need"
         return base
@@ -200,51 +227,58 @@ def rule_tcp_mem(ctx):
     cap = memory_rules.tcp_mem_cap_pages(host["memory_bytes"], page)
     if work["memory_budget_percent"]:
         cap = min(cap, int(host["memory_bytes"] * work["memory_budget_percent"] / 100.0) // page)
-    headroom = int(effective_memory(host) * SAFE_MEMORY_FRACTION - unbuffered_bytes(host, work)) // page
+    unbuffered = memory_parts(ctx, work["target_connections"] or 0)
+    del unbuffered["buffer_bytes"]
+    headroom = int(effective_memory(host) * SAFE_MEMORY_FRACTION - sum(unbuffered.values())) // page
     sockets = sockets_of(work)
     rmem_min = (live(host, "net.ipv4.tcp_rmem") or kd.tcp_rmem(host))[0]
     wmem_min = (live(host, "net.ipv4.tcp_wmem") or kd.tcp_wmem(host))[0]
     guaranteed_pages = int(math.ceil(sockets * (rmem_min + wmem_min) / float(page)))
     need, reason, compare = None, None, "raise"
-    if sockets and guaranteed_pages > base[1]:
+    # Needs are measured against the kernel default, never the live value: a second run, on the value
+    # the first one set, must plan the same (what is persisted is what is live).
+    if sockets and guaranteed_pages > default[1]:
         need = kernel_shape(guaranteed_pages)
         reason = workload_reason(work, ["target_connections", "sockets_per_connection"],
                                  "%d sockets x (tcp_rmem[0] %d + tcp_wmem[0] %d) = %d pages must fit below the "
-                                 "pressure threshold (%d pages now)"
-                                 % (sockets, rmem_min, wmem_min, guaranteed_pages, base[1]))
+                                 "pressure threshold (%d pages by default)"
+                                 % (sockets, rmem_min, wmem_min, guaranteed_pages, default[1]))
     finding = host["findings"].get("tcp_memory_pressure")
     if finding:
-        doubled = kernel_shape(base[1] * 2)
+        # Doubled once from the kernel default: the counters behind a finding count since boot, so
+        # doubling the live value would double it again on every run.
+        doubled = kernel_shape(default[1] * 2)
         available = host.get("memory_available_bytes")
-        grow_bytes = (doubled[2] - base[2]) * page
+        grow_bytes = max(doubled[2] - base[2], 0) * page
         if available is not None and grow_bytes > available:
             ctx["warnings"].append("tcp_mem: TCP memory pressure was seen but MemAvailable (%s) cannot hold a "
                                    "doubled tcp_mem (%s more); left as is" % (_gb(available), _gb(grow_bytes)))
         elif need is None or doubled[2] > need[2]:
             need = doubled
-            reason = finding_reason(finding, "TCP entered memory pressure: pressure doubled from %d to %d pages"
-                                    % (base[1], doubled[1]))
-    if base[2] > cap:
+            reason = finding_reason(finding, "TCP entered memory pressure: pressure twice the kernel default "
+                                    "%d, %d pages" % (default[1], doubled[1]))
+    lowered = kernel_shape(cap * 2 // 3)
+    if base[2] > cap or (work["allow_lower"] and base == lowered):
         if work["allow_lower"]:
-            need = kernel_shape(cap * 2 // 3)
-            reason = dependency_reason("the live max %d pages (%d bytes) is above the memory rule (%d pages); "
-                                       "allow_lower is true" % (base[2], base[2] * page, cap))
+            need = lowered
+            reason = dependency_reason("brought within the memory rule (max <= %d pages = %d bytes) from a live "
+                                       "max above it; allow_lower is true" % (cap, cap * page))
             compare = "exact"
         else:
             ctx["warnings"].append(
                 "net.ipv4.tcp_mem: the live max %d pages = %d bytes is above the cap (%d pages: %d %% of RAM, or "
                 "memory_budget_percent); left as is (never flattened); set allow_lower: true to bring it to %s"
                 % (base[2], base[2] * page, cap, memory_rules.TCP_MEM_MAX_SHARE * 100,
-                   " ".join(str(part) for part in kernel_shape(cap * 2 // 3))))
+                   " ".join(str(part) for part in lowered)))
             need = None
     elif need is not None and need[2] > min(cap, headroom):
         limit = min(cap, headroom)
         ctx["warnings"].append("net.ipv4.tcp_mem: the workload needs max %d pages (%d bytes) but at most %d pages "
                                "(%d bytes) fit: the memory rule allows %d pages, and %d %% of memory less the "
-                               "sockets, userspace and TIME_WAIT leaves %d; capped"
+                               "sockets, userspace, TIME_WAIT and conntrack leaves %d; capped"
                                % (need[2], need[2] * page, limit, limit * page, cap, SAFE_MEMORY_FRACTION * 100,
                                   headroom))
-        need = kernel_shape(limit * 2 // 3) if limit > base[2] else None
+        need = kernel_shape(limit * 2 // 3) if limit > default[2] else None
     plan_key(ctx, key, need, reason,
              "kernel default (tcp_init_mem: limit = max(nr_free_buffer_pages/16, 128), [limit/4*3, limit, "
              "2*(limit/4*3)], nr_free_buffer_pages ~ MemTotal/page_size) unless sockets x (tcp_rmem[0] + "
@@ -280,7 +314,8 @@ def rule_socket_buffers(ctx, key):
         reason = workload_reason(work, ["bandwidth_mbps", "rtt_ms"],
                                  "BDP %g Mbit/s x %g ms = %d bytes; max = 2 x BDP rounded up to a power of two"
                                  % (work["bandwidth_mbps"], work["rtt_ms"], bdp))
-    if (need or base)[2] > cap and work["allow_lower"] and (need or "net.ipv4.tcp_mem" in ctx["wanted"]):
+    # ">=": on the next run the live max already equals the cap and must stay planned
+    if (need or base)[2] >= cap and work["allow_lower"] and (need or "net.ipv4.tcp_mem" in ctx["wanted"]):
         top = max(cap, 4096)
         if need is None:
             reason = dependency_reason("tcp_mem max lowered to %d pages (allow_lower): a socket's max must stay "
@@ -290,21 +325,24 @@ def rule_socket_buffers(ctx, key):
     share = tcp_mem[1] * page // sockets if sockets else None
     if key == "net.ipv4.tcp_rmem" and sockets:
         wmem_middle = (live(host, "net.ipv4.tcp_wmem") or kd.tcp_wmem(host))[1]
-        if base[1] + wmem_middle > share:
-            fitted = max(RMEM_DEFAULT_FLOOR, (share - wmem_middle) // 4096 * 4096)
-            if work["allow_lower"] and fitted < base[1]:
-                need = [base[0], fitted, (need or base)[2]]
-                compare = "exact"
-                reason = workload_reason(work, ["target_connections", "allow_lower"],
-                                         "%d sockets x (tcp_rmem[1] + tcp_wmem[1]) exceed tcp_mem pressure; "
-                                         "allow_lower is true" % sockets)
-            else:
-                ctx["warnings"].append(
-                    "tcp buffers: %d sockets x default buffers (%d + %d bytes) = %s exceed tcp_mem pressure (%s) "
-                    "if all are busy at once; TCP then enters memory pressure (TcpExt.TCPMemoryPressures). "
-                    "tcp_rmem[1] is not lowered (it sets the initial receive window); with allow_lower it would "
-                    "be %d" % (sockets, base[1], wmem_middle, _gb(sockets * (base[1] + wmem_middle)),
-                               _gb(tcp_mem[1] * page), fitted))
+        default_middle = kernel_default(host, key)[1]
+        fitted = max(RMEM_DEFAULT_FLOOR, (share - wmem_middle) // 4096 * 4096)
+        # Judged against the kernel default, not the live value: the next run, on the value this one
+        # set, plans the same.
+        if (work["allow_lower"] and default_middle + wmem_middle > share and fitted < default_middle
+                and fitted <= base[1]):
+            need = [base[0], fitted, (need or base)[2]]
+            compare = "exact"
+            reason = workload_reason(work, ["target_connections", "allow_lower"],
+                                     "%d sockets x (tcp_rmem[1] + tcp_wmem[1]) exceed tcp_mem pressure; "
+                                     "allow_lower is true" % sockets)
+        elif base[1] + wmem_middle > share:
+            ctx["warnings"].append(
+                "tcp buffers: %d sockets x default buffers (%d + %d bytes) = %s exceed tcp_mem pressure (%s) "
+                "if all are busy at once; TCP then enters memory pressure (TcpExt.TCPMemoryPressures). "
+                "tcp_rmem[1] is not lowered (it sets the initial receive window); with allow_lower it would "
+                "be %d" % (sockets, base[1], wmem_middle, _gb(sockets * (base[1] + wmem_middle)),
+                           _gb(tcp_mem[1] * page), fitted))
     plan_key(ctx, key, need, reason,
              "max = roundup_pow2(2 x BDP) on every kernel, at most tcp_mem max bytes / %d; min and default "
              "kept (default lowered only with allow_lower, not below %d)"
@@ -330,7 +368,7 @@ def rule_core_mem_max(ctx, key):
 
 
 def rule_backlogs(ctx):
-    """somaxconn and tcp_max_syn_backlog: accept_rate x 1 s (power of two), or double on a
+    """somaxconn and tcp_max_syn_backlog: accept_rate x 1 s (power of two), or twice the kernel default on a
     listen_queue_overflow / syn_queue_pressure finding; syncookies on; kernel formulas per version."""
     host, work = ctx["host"], ctx["work"]
     kernel = tuple(host["kernel"])
@@ -339,16 +377,16 @@ def rule_backlogs(ctx):
     planned_any = False
     for key, finding_id in (("net.core.somaxconn", "listen_queue_overflow"),
                             ("net.ipv4.tcp_max_syn_backlog", "syn_queue_pressure")):
-        base = live(host, key) or kernel_default(host, key)
         need, reason = None, None
         if queue:
             need = queue
             reason = workload_reason(work, ["accept_rate"], "accept_rate %g/s x %.0f s = %d, rounded up to %d"
                                      % (rate, WORST_CASE_ACCEPT_DELAY_SECONDS, int(math.ceil(rate)), queue))
         finding = host["findings"].get(finding_id)
-        if finding and (need is None or base * 2 > need):
-            need = base * 2
-            reason = finding_reason(finding, "%s seen: doubled from %d" % (finding_id, base))
+        default = kernel_default(host, key)
+        if finding and (need is None or default * 2 > need):
+            need = default * 2  # from the default: a since-boot finding must not double the value every run
+            reason = finding_reason(finding, "%s seen: twice the kernel default %d" % (finding_id, default))
         if key == "net.core.somaxconn" and need is not None and kernel < (4, 1) and need > 65535:
             ctx["warnings"].append("net.core.somaxconn: %d wanted but kernels before 4.1 keep the backlog in 16 bits; "
                                    "capped at 65535" % need)
@@ -458,14 +496,28 @@ def _fix_parity(low, high, old_low, old_high, floor, ceiling):
     return (low - 1, high) if low - 1 >= floor else (low, high)
 
 
+def _widened(start, need_ports, reserved, listening_ports):
+    """``start`` widened until ``need_ports`` are usable: up to 65535 first, then down, never below
+    PORT_RANGE_FLOOR, never over a listening port that is not reserved; ends of different parity."""
+    blockers = [port for port in listening_ports if not any(low <= port <= high for low, high in reserved)]
+    ceiling = min([port for port in blockers if port > start[1]] + [65536]) - 1
+    floor = max([port for port in blockers if port < start[0]] + [PORT_RANGE_FLOOR - 1]) + 1
+    high = min(ceiling, start[1] + (need_ports - usable_ports(start, reserved)))
+    deficit = need_ports - usable_ports([start[0], high], reserved)
+    low = max(floor, start[0] - max(deficit, 0))
+    return list(_fix_parity(low, high, start[0], start[1], floor, ceiling)), floor, ceiling
+
+
 def rule_port_range(ctx):
     """ip_local_port_range: widened only when the declared outbound rate needs more ports
     (rate x 60 s, or x tcp_tw_reuse_delay with tw_reuse and timestamps), never over a listening
-    port, never below 1024, ends of different parity; a warning names well-known ports inside."""
+    port, never below 1024, ends of different parity; a warning names well-known ports inside.
+    The widening starts from the kernel default, so the next run, on the range this one set, plans it again."""
     host, work = ctx["host"], ctx["work"]
     key = "net.ipv4.ip_local_port_range"
     rate = work["outbound_rate"] or 0
-    current = list(live(host, key) or kernel_default(host, key))
+    default = list(kernel_default(host, key))
+    current = list(live(host, key) or default)
     reserved = ctx["reserved"]
     usable_now = usable_ports(current, reserved)
     if work["reserved_ports"] and usable_now == 0:
@@ -474,24 +526,35 @@ def rule_port_range(ctx):
                                % (catalogue.format_port_ranges(work["reserved_ports"]), current[0], current[1]))
     window = ctx["reuse_delay_ms"] / 1000.0 if ctx["reuse_active"] else float(TIME_WAIT_SECONDS)
     need_ports = int(math.ceil(rate * window * PORT_RANGE_HEADROOM))
+    usable_default = usable_ports(default, reserved)
     need, reason = None, None
     planned = current
-    if rate and need_ports > usable_now:
-        blockers = [port for port in host["listening_ports"]
-                    if not any(start <= port <= end for start, end in reserved)]
-        ceiling = min([port for port in blockers if port > current[1]] + [65536]) - 1
-        floor = max([port for port in blockers if port < current[0]] + [PORT_RANGE_FLOOR - 1]) + 1
-        high = min(ceiling, current[1] + (need_ports - usable_now))
-        deficit = need_ports - usable_ports([current[0], high], reserved)
-        low = max(floor, current[0] - max(deficit, 0))
+    widened, floor, ceiling = default, PORT_RANGE_FLOOR, 65535
+    if rate and need_ports > usable_default:
+        widened, floor, ceiling = _widened(default, need_ports, reserved, host["listening_ports"])
+    if rate and widened != default and current == widened:
+        need = current  # an earlier run widened it for this rate: keep it planned (and persisted)
+    elif rate and need_ports > usable_now:
+        low, high = min(current[0], widened[0]), max(current[1], widened[1])
+        newly_covered = [port for port in host["listening_ports"] if low <= port <= high
+                         and not current[0] <= port <= current[1]
+                         and not any(start <= port <= end for start, end in reserved)]
+        if widened == default or newly_covered or current[0] > widened[1] + 1 or widened[0] > current[1] + 1:
+            # the default is enough, or joining the live range and the default's widening would cover a
+            # listening port or the ports between them: widen the live range itself
+            widened, floor, ceiling = _widened(current, need_ports, reserved, host["listening_ports"])
+            low, high = min(current[0], widened[0]), max(current[1], widened[1])
         low, high = _fix_parity(low, high, current[0], current[1], floor, ceiling)
-        planned = [low, high]
+        if [low, high] != current:
+            need = [low, high]
+    if need is not None:
+        planned = need
+        low, high = need
+        reason = workload_reason(work, ["outbound_rate"],
+                                 "outbound_rate %g/s x %g s x %.2f = %d ports; %d usable in the kernel default "
+                                 "%d-%d" % (rate, window, PORT_RANGE_HEADROOM, need_ports, usable_default,
+                                            default[0], default[1]))
         if planned != current:
-            need = planned
-            reason = workload_reason(work, ["outbound_rate"],
-                                     "outbound_rate %g/s x %g s x %.2f = %d ports > %d usable in %d-%d"
-                                     % (rate, window, PORT_RANGE_HEADROOM, need_ports, usable_now,
-                                        current[0], current[1]))
             inside = ["%s %s" % (name, str(start) if start == end else "%d-%d" % (start, end))
                       for start, end, name in WELL_KNOWN_PORTS
                       if start <= high and end >= low and not (start <= current[1] and end >= current[0])
@@ -506,6 +569,7 @@ def rule_port_range(ctx):
              "%g s x %.2f exceeds the usable ports; ends of different parity (connect() prefers the parity of "
              "the start, bind(0) the other)" % (PORT_RANGE_FLOOR, window, PORT_RANGE_HEADROOM),
              {"outbound_rate": rate, "needed_ports": need_ports, "usable_ports_now": usable_now,
+              "usable_ports_kernel_default": usable_default,
               "listening_ports": host["listening_ports"], "reserved": catalogue.format_port_ranges(reserved)},
              "facts §3, §5; 07f4c90062f8 (parity)", compare="exact")
     usable = usable_ports(planned, reserved)
@@ -527,11 +591,10 @@ def rule_port_range(ctx):
 
 
 def rule_tw_buckets(ctx):
-    """tcp_max_tw_buckets: (accept_rate + outbound_rate) x 60 s x 1.5, or double on time_wait_overflow,
+    """tcp_max_tw_buckets: (accept_rate + outbound_rate) x 60 s x 1.5, or twice the default on time_wait_overflow,
     never above memory_rules.tw_buckets_cap (established hash and memory)."""
     host, work = ctx["host"], ctx["work"]
     key = "net.ipv4.tcp_max_tw_buckets"
-    base = live(host, key) or kernel_default(host, key)
     close_rate = (work["accept_rate"] or 0) + (work["outbound_rate"] or 0)
     need, reason = None, None
     if close_rate:
@@ -539,8 +602,11 @@ def rule_tw_buckets(ctx):
         reason = workload_reason(work, ["accept_rate", "outbound_rate"],
                                  "%g connections/s close, each may leave a TIME_WAIT socket for 60 s" % close_rate)
     finding = host["findings"].get("time_wait_overflow")
-    if finding and (need is None or base * 2 > need):
-        need, reason = base * 2, finding_reason(finding, "TIME_WAIT overflow seen: doubled from %d" % base)
+    default = kernel_default(host, key)
+    if finding and (need is None or default * 2 > need):
+        # from the default: a since-boot finding must not double the value on every run
+        need, reason = default * 2, finding_reason(finding, "TIME_WAIT overflow seen: twice the kernel default %d"
+                                                   % default)
     ehash = kd.ehash_entries(host)
     cap = memory_rules.tw_buckets_cap(effective_memory(host), ehash)
     if need is not None and need > cap:
@@ -564,7 +630,7 @@ def conntrack_entries(work):
 
 def rule_conntrack(ctx):
     """nf_conntrack_max = (sockets + close rate x 120 s) x 1.25, buckets the next power of two; only
-    when conntrack is loaded; double on a conntrack_pressure finding."""
+    when conntrack is loaded; twice the kernel default on a conntrack_pressure finding."""
     host, work = ctx["host"], ctx["work"]
     if not host["conntrack"].get("available"):
         return
@@ -574,11 +640,14 @@ def rule_conntrack(ctx):
         need = int(math.ceil(tracked * CONNTRACK_HEADROOM))
         reason = workload_reason(work, ["target_connections", "accept_rate", "outbound_rate"],
                                  "%d flows tracked (sockets + close rate x 120 s)" % tracked)
-    base = live(host, "net.netfilter.nf_conntrack_max") or host["conntrack"].get("max") or kd.conntrack_max(host)
+    default = kd.conntrack_max(host)
     finding = host["findings"].get("conntrack_pressure")
-    if finding and (need is None or base * 2 > need):
-        need, reason = base * 2, finding_reason(finding, "conntrack table nearly full: doubled from %d" % base)
-    source = "nf_conntrack_init_start (>4 GB: 262144, >1 GB: 65536, else RAM/16384/8, max = buckets)"
+    if finding and (need is None or default * 2 > need):
+        # from the default: a since-boot finding must not double the value on every run
+        need, reason = default * 2, finding_reason(finding, "conntrack table nearly full: twice the kernel "
+                                                   "default %d" % default)
+    source = ("nf_conntrack_init_start (since 5.15, d532bcd0b269: >4 GB 262144, >1 GB 65536, else RAM/16384/8, "
+              "max = buckets; before: 65536, 16384, RAM/16384/8, max = 4 x buckets)")
     formula = "(sockets + close rate x %d s) x %.2f" % (CONNTRACK_TIME_WAIT_SECONDS, CONNTRACK_HEADROOM)
     plan_key(ctx, "net.netfilter.nf_conntrack_max", need, reason, formula, {"tracked": tracked}, source)
     buckets = kd.roundup_pow2(need) if need else None
@@ -590,7 +659,14 @@ def rule_files(ctx):
     """nofile: login soft 1024 / hard H, services soft = hard = H; fs.nr_open and fs.file-max stay in
     the plan (persisted) whenever H or the files needed pass their kernel defaults."""
     host, work = ctx["host"], ctx["work"]
-    sockets = ctx.get("file_sockets", sockets_of(work))
+    sockets = sockets_of(work)
+    if sockets:
+        fit = connections_in_memory(ctx, work["target_connections"])
+        if fit < work["target_connections"]:
+            # Never raise descriptor limits to a level whose sockets would exhaust memory.
+            sockets = max(fit, 1) * work["sockets_per_connection"]
+            ctx["warnings"].append("files: limits sized for %d connections, the most that fit in %d %% of memory, "
+                                   "not for the %s asked" % (fit, SAFE_MEMORY_FRACTION * 100, work["target_connections"]))
     finding = host["findings"].get("fd_pressure")
     if not sockets and not work["services"] and not finding:
         ctx["limits"] = {}
@@ -608,9 +684,12 @@ def rule_files(ctx):
     else:
         reason = finding_reason(finding, "descriptors running short")
     nr_open = nr_open_live
-    if hard > kd.NR_OPEN_DEFAULT:
-        dependency = dependency_reason("nofile hard %d is above the kernel default fs.nr_open %d; it must stay "
-                                       "raised and persisted or logins fail after a reboot" % (hard, kd.NR_OPEN_DEFAULT))
+    # Above the kernel default, or with a live nr_open someone lowered (a file that lowers it again at boot
+    # would break logins under our limit): plan it and keep it persisted while the limit depends on it.
+    if hard > kd.NR_OPEN_DEFAULT or nr_open_live <= min(hard, kd.NR_OPEN_DEFAULT - 1):
+        dependency = dependency_reason("nofile hard %d needs fs.nr_open >= %d (live %d, kernel default %d); it must "
+                                       "stay raised and persisted or logins fail after a reboot"
+                                       % (hard, hard, nr_open_live, kd.NR_OPEN_DEFAULT))
         if settable(host, "fs.nr_open"):
             nr_open = plan_key(ctx, "fs.nr_open", max(hard, nr_open_live), dependency, "max(live, nofile hard)",
                                {"nofile_hard": hard}, "facts §7 (fs/file.c sysctl_nr_open)", persist=True)
@@ -626,7 +705,7 @@ def rule_files(ctx):
     file_max_live = host["files"].get("max") or live(host, "fs.file-max") or kd.file_max(host)
     file_need = sockets + int(math.ceil(sockets * FD_HEADROOM_FRACTION)) + FILE_MAX_BASE
     if finding:
-        file_need = max(file_need, file_max_live * 2)
+        file_need = max(file_need, kd.file_max(host) * 2)  # not the live value: it would double every run
     file_max = file_max_live
     if file_need > kd.file_max(host) or finding:
         dependency = dependency_reason("%d open files needed; the kernel default fs.file-max here is %d"

@@ -89,10 +89,31 @@ def networkd_manages_links(run_path="/run"):
     return os.path.isdir(os.path.join(run_path, "systemd/netif/links"))
 
 
-def choose_persist(persist, run_path="/run"):
-    # type: (str, str) -> str
+# Where distributions install libsystemd-shared-<version>.so (Debian/Ubuntu, Fedora/EL, others).
+SYSTEMD_LIB_DIRS = ("/lib/systemd", "/usr/lib/systemd", "/usr/lib64/systemd")
+LINK_TXQUEUELEN_SINCE = 248  # systemd 248 added TransmitQueueLength= to .link files; 247 ignores it
+
+
+def systemd_version(lib_dirs=SYSTEMD_LIB_DIRS):
+    # type: (Tuple[str, ...]) -> Optional[int]
+    """systemd's version from the name of its shared library, without running a process; None when absent."""
+    versions = []
+    for directory in lib_dirs:
+        for path in glob.glob(os.path.join(glob.escape(directory), "libsystemd-shared-*.so")):
+            number = os.path.basename(path)[len("libsystemd-shared-"):-len(".so")].split(".")[0]
+            if number.isdigit():
+                versions.append(int(number))
+    return max(versions) if versions else None
+
+
+def choose_persist(persist, run_path="/run", lib_dirs=SYSTEMD_LIB_DIRS):
+    # type: (str, str, Tuple[str, ...]) -> str
+    """auto: a .link file where systemd-networkd manages the links and systemd reads TransmitQueueLength=,
+    else a udev rule (udev applies ATTR{tx_queue_len} on every systemd version)."""
     if persist == "auto":
-        return "link" if networkd_manages_links(run_path) else "udev"
+        version = systemd_version(lib_dirs)
+        link_works = version is not None and version >= LINK_TXQUEUELEN_SINCE
+        return "link" if networkd_manages_links(run_path) and link_works else "udev"
     return persist
 
 
@@ -179,6 +200,7 @@ def state_path(state_dir):
 
 def apply_txqueuelen(patterns=None, value=None, include_virtual=False, persist="auto", sys_path="/sys",
                      rules_path=DEFAULT_RULES_PATH, link_path=DEFAULT_LINK_PATH, run_path="/run",
+                     lib_dirs=SYSTEMD_LIB_DIRS,
                      state_dir="/var/lib/tcptune", check_mode=False, lock_timeout=30.0, writer=None,
                      values=None, allow_lower=False):
     """state=present, for ``patterns`` with one ``value`` or for ``values`` {name: value}. Every
@@ -186,7 +208,7 @@ def apply_txqueuelen(patterns=None, value=None, include_virtual=False, persist="
     the only tcptune txqueuelen persistence afterwards (persist=none removes it). Raises
     ApplyError and rolls back live values on failure."""
     writer = writer or write_text
-    method = choose_persist(persist, run_path)
+    method = choose_persist(persist, run_path, lib_dirs)
     with Lock(state_dir, lock_timeout, create=not check_mode):
         wanted, current, skipped, unmatched = wanted_values(sys_path, patterns, value, values, include_virtual,
                                                             allow_lower)

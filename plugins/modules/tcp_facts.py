@@ -28,7 +28,9 @@ description:
     C(sockstat) C(TCP inuse) plus C(TCP6 inuse) (every hashed full socket) less the other hashed states,
     which a small dump counts. C(Tcp.CurrEstab) is not used because since Linux 6.10 (and in stable
     backports) it counts CLOSE_WAIT sockets too. TIME_WAIT is C(sockstat) C(tw) less the FIN_WAIT2
-    timewait sockets.
+    timewait sockets. Both are exact on a quiet host; a socket that opens, closes or changes state between
+    the C(sockstat) read and the end of the dump (about a millisecond) puts them off by one each, never
+    below 0 (a burst of new connects can make the difference negative; it is clamped).
   - Qdiscs come from an rtnetlink C(RTM_GETQDISC) dump of the module's own network namespace. Only
     when O(sys_path) is the real C(/sys); otherwise they are null.
   - The cgroup memory limit is the tightest C(memory.max) (cgroup v2) or C(memory.limit_in_bytes)

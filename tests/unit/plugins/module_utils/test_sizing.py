@@ -125,6 +125,19 @@ def test_kernel_defaults_follow_the_kernel_functions():
     assert kernel_defaults.tcp_tw_reuse(dict(host, kernel=(4, 17, 0))) == 0
 
 
+@pytest.mark.parametrize("kernel, ram, buckets, maximum", [
+    # nf_conntrack_init_start since d532bcd0b269 (5.15): max_factor 1, larger tables
+    ((5, 15, 0), 16 * GIB, 262144, 262144), ((5, 15, 0), 2 * GIB, 65536, 65536),
+    ((5, 15, 0), 512 * 1024 * 1024, 4096, 4096),
+    # before: 65536 / 16384 buckets, at least 32, max_factor 4 (the same max above 1 GB, 4x below)
+    ((5, 10, 0), 16 * GIB, 65536, 262144), ((4, 19, 0), 2 * GIB, 16384, 65536),
+    ((4, 19, 0), 512 * 1024 * 1024, 4096, 16384),
+])
+def test_conntrack_defaults_follow_nf_conntrack_init_start_of_each_kernel(kernel, ram, buckets, maximum):
+    host = {"memory_bytes": ram, "page_size": 4096, "kernel": kernel}
+    assert (kernel_defaults.conntrack_buckets(host), kernel_defaults.conntrack_max(host)) == (buckets, maximum)
+
+
 def test_tcp_mem_rises_only_for_the_guaranteed_minimum_of_declared_sockets():
     # 200 000 sockets x (4096 + 4096) B = 400000 pages > pressure 383869 -> kernel shape around 400000
     plan = plan_for({"profile": "high_concurrency_server"}, memory_bytes=THIS_HOST_RAM, kernel_release="6.18.44",
@@ -266,6 +279,27 @@ def test_million_on_8g_is_infeasible_once_userspace_is_declared():
     assert with_app["feasible"] is False
     assert with_app["memory_estimate"]["userspace_bytes"] == 4096 * 1000000
     assert with_app["warnings"][0].startswith("infeasible") and "userspace 4.10 GB" in with_app["warnings"][0]
+
+
+@pytest.mark.parametrize("ram, workload, conntrack", [
+    (8 * GIB, {"profile": "high_concurrency_server", "userspace_bytes_per_connection": 4096}, False),
+    (8 * GIB, {"profile": "high_concurrency_server", "userspace_bytes_per_connection": 4096}, True),
+    (4 * GIB, {"profile": "high_concurrency_server"}, False),
+    (8 * GIB, {"profile": "proxy"}, True),
+])
+def test_the_connections_said_to_fit_do_fit(ram, workload, conntrack):
+    # "at most about N connections fit" counted slab and userspace only, the estimate also TIME_WAIT,
+    # conntrack and busy buffers: planning N came out infeasible again (8 GiB with 4 KiB of userspace:
+    # 732429 said to fit, 84.8 % of memory once planned), and the nofile limits were sized for N.
+    host = dict(memory_bytes=ram, kernel_release="6.18.44", conntrack_available=conntrack)
+    asked = plan_for(dict(workload, target_connections=1000000), **host)
+    fit = asked["predicted"]["max_connections_in_memory"]
+    assert asked["feasible"] is False and "at most about %d connections fit" % fit in asked["warnings"][0]
+    replanned = plan_for(dict(workload, target_connections=fit), **host)
+    assert replanned["feasible"] is True, replanned["warnings"][0]
+    assert plan_for(dict(workload, target_connections=int(fit * 1.05)), **host)["feasible"] is False
+    spc = 2 if workload["profile"] == "proxy" else 1
+    assert asked["limits"]["services"]["hard"] <= max(65536, -(-(fit * spc * 11 // 10 + 1024) // 1024) * 1024)
 
 
 def test_cgroup_limit_is_the_memory_compared():

@@ -9,7 +9,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, sizing
+import pytest
+
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, sizing, sizing_rules
 
 GIB = 1024 ** 3
 
@@ -35,3 +37,111 @@ def test_a_higher_live_value_set_by_someone_else_is_not_taken_over():
     workload = {"profile": "proxy", "target_connections": 20000, "accept_rate": 6000}
     plan = sizing.compute_plan(sizing.host_from_facts(None, _host({"net.core.somaxconn": 65535})), workload)
     assert "net.core.somaxconn" not in plan["sysctl"]
+
+
+# --- a second run on a host whose every key reads its kernel default (as tcp_facts reports it) ----
+
+def _live_defaults(memory_bytes, release, **changed):
+    host = {"memory_bytes": memory_bytes, "page_size": 4096, "kernel": list(catalogue.parse_kernel_release(release))}
+    values = dict((name, row.kernel_default(host)) for name, row in catalogue.CATALOGUE.items()
+                  if row.kernel_default and not catalogue.absent_reason(row, host["kernel"], True))
+    values.update(changed)
+    return values
+
+
+def _facts(memory_bytes, release, sysctl, findings=()):
+    return {"kernel": {"mem_total_bytes": memory_bytes, "page_size": 4096, "cpus": 8, "release": release,
+                       "mem_available_bytes": memory_bytes // 2},
+            "namespace": {"init_netns": True}, "sysctl": dict(sysctl),
+            "files": {"max": sysctl["fs.file-max"], "nr_open": sysctl["fs.nr_open"]},
+            "conntrack": {"available": True, "max": sysctl["net.netfilter.nf_conntrack_max"],
+                          "buckets": sysctl["net.netfilter.nf_conntrack_buckets"]},
+            "findings": [{"id": finding, "evidence": {"since boot": 1}} for finding in findings]}
+
+
+def _two_runs(memory_bytes, release, workload, findings=(), **changed):
+    """Plan, apply the plan to the live values, plan again: (first plan, second plan)."""
+    sysctl = _live_defaults(memory_bytes, release, **changed)
+    first = sizing.compute_plan(sizing.host_from_facts(_facts(memory_bytes, release, sysctl, findings)), workload)
+    for key, text in first["sysctl"].items():
+        sysctl[key] = catalogue.coerce_value(catalogue.get(key), text)
+    second = sizing.compute_plan(sizing.host_from_facts(_facts(memory_bytes, release, sysctl, findings)), workload)
+    return first, second
+
+
+@pytest.mark.parametrize("memory_gib, workload", [
+    # 20 000 sockets x 8 KiB guaranteed = 40 000 pages > the 1 GiB default pressure (16 384 pages)
+    (1, {"profile": "outbound_client"}),
+    # 1.1M sockets x 8 KiB = 2 200 000 pages > the 24 GiB default pressure (393 216 pages)
+    (24, {"profile": "high_concurrency_server", "target_connections": 1100000}),
+    (24, {"profile": "proxy"}),
+])
+def test_tcp_mem_raised_for_declared_sockets_stays_planned_on_the_second_run(memory_gib, workload):
+    # 1.0.0 review follow-up: the need was judged against the live pressure, so run 2 (live = run 1's
+    # value) had no need, dropped tcp_mem from the plan, and tcp_sysctl rewrote sysctl.d without it.
+    first, second = _two_runs(memory_gib * GIB, "6.1.0", workload)
+    assert "net.ipv4.tcp_mem" in first["sysctl"]
+    assert second["sysctl"] == first["sysctl"]
+
+
+@pytest.mark.parametrize("memory_gib, release, workload, changed", [
+    # tcp_rmem[1] fitted into tcp_mem pressure (allow_lower): 87380 -> 65536 on 4.9
+    (256, "4.9.0", {"profile": "high_concurrency_server", "allow_lower": True}, {}),
+    # live tcp_mem above the 50 % cap: lowered, and tcp_rmem/tcp_wmem max with it
+    (8, "6.1.0", {"profile": "balanced", "allow_lower": True},
+     {"net.ipv4.tcp_mem": [3000000, 4000000, 6000000],
+      "net.ipv4.tcp_rmem": [4096, 131072, 1073741824], "net.ipv4.tcp_wmem": [4096, 16384, 1073741824]}),
+    # a live value above the need is lowered to the kernel default: keep it there on run 2
+    (8, "6.1.0", {"profile": "bulk_transfer", "allow_lower": True},
+     {"net.ipv4.tcp_max_tw_buckets": 5000000, "net.core.somaxconn": 200000}),
+])
+def test_allow_lower_plans_the_same_on_the_second_run(memory_gib, release, workload, changed):
+    first, second = _two_runs(memory_gib * GIB, release, workload, **changed)
+    assert first["sysctl"]
+    assert second["sysctl"] == first["sysctl"]
+
+
+@pytest.mark.parametrize("finding, key", [
+    ("tcp_memory_pressure", "net.ipv4.tcp_mem"), ("time_wait_overflow", "net.ipv4.tcp_max_tw_buckets"),
+    ("conntrack_pressure", "net.netfilter.nf_conntrack_max"), ("listen_queue_overflow", "net.core.somaxconn"),
+    ("syn_queue_pressure", "net.ipv4.tcp_max_syn_backlog"), ("fd_pressure", "fs.file-max"),
+])
+def test_a_since_boot_finding_does_not_double_the_value_on_every_run(finding, key):
+    # Findings from since-boot counters (tcp_facts' default sample_seconds 0) stay until a reboot:
+    # doubling the live value doubled it on every run (conntrack_max 524288, 1M, 2M, 4M, ...).
+    first, second = _two_runs(16 * GIB, "6.1.0", {"profile": "balanced"}, findings=[finding])
+    host = {"memory_bytes": 16 * GIB, "page_size": 4096, "kernel": [6, 1, 0]}
+    default = catalogue.get(key).kernel_default(host)
+    twice = sizing_rules.kernel_shape(default[1] * 2) if isinstance(default, list) else default * 2
+    assert first["sysctl"][key] == catalogue.format_value(catalogue.get(key), twice)
+    assert second["sysctl"] == first["sysctl"]
+
+
+@pytest.mark.parametrize("workload, changed, widened", [
+    # no tw_reuse without timestamps: 500/s x 60 s x 1.25 = 37 500 ports > 28 232
+    ({"profile": "outbound_client", "outbound_rate": 500}, {"net.ipv4.tcp_timestamps": 0}, "28036 65535"),
+    ({"profile": "outbound_client", "outbound_rate": 500, "tw_reuse": False}, {}, "28036 65535"),
+    # the rate cannot be met: widened as far as it goes
+    ({"profile": "outbound_client", "outbound_rate": 1500}, {"net.ipv4.tcp_timestamps": 0}, "1024 65535"),
+    # with tw_reuse: 20 000/s x 1 s x 1.25 = 25 000 ports; 24 999 usable after the parity fix
+    ({"profile": "outbound_client", "outbound_rate": 20000, "reserved_ports": ["30000-40000"]}, {}, "32768 64999"),
+])
+def test_a_widened_port_range_stays_planned_on_the_second_run(workload, changed, widened):
+    # The widening started from the live range: on run 2 the live range (run 1's) had enough ports, or
+    # widening it again gave the same range, and the key dropped out of the plan and the sysctl.d file.
+    first, second = _two_runs(8 * GIB, "6.1.0", workload, **changed)
+    assert first["sysctl"]["net.ipv4.ip_local_port_range"] == widened
+    assert second["sysctl"] == first["sysctl"]
+
+
+def test_a_lowered_nr_open_is_raised_to_the_limit_and_stays_persisted():
+    # 100 000 connections need nofile 111616. With fs.nr_open lowered to 65536 the plan capped the limit
+    # and said nr_open "cannot be raised here", although it could; now it plans nr_open = the limit, and
+    # keeps it planned on run 2 (a file that lowers it at boot would otherwise break logins under it).
+    workload = {"profile": "high_concurrency_server", "target_connections": 100000}
+    first, second = _two_runs(16 * GIB, "6.1.0", workload, **{"fs.nr_open": 65536})
+    assert first["sysctl"]["fs.nr_open"] == "111616"
+    assert first["limits"]["services"] == {"soft": 111616, "hard": 111616}
+    assert first["limits"]["login"] == {"soft": 1024, "hard": 111616}
+    assert second["sysctl"] == first["sysctl"] and second["limits"] == first["limits"]
+    assert not [warning for warning in first["warnings"] if "nr_open" in warning]

@@ -29,11 +29,17 @@ def make_sys(root):
     return str(root.join("sys"))
 
 
+def systemd_lib(tmpdir, version):
+    lib = tmpdir.join("lib-%s/systemd" % version)
+    lib.join("libsystemd-shared-%s.so" % version).write("", ensure=True)
+    return (str(lib), str(tmpdir.join("absent/systemd")))
+
+
 @pytest.fixture
 def env(tmpdir):
     return {"sys_path": make_sys(tmpdir), "rules_path": str(tmpdir.join("rules.d/90-t.rules")),
             "link_path": str(tmpdir.join("network/60-t.link")), "run_path": str(tmpdir.join("run")),
-            "state_dir": str(tmpdir.join("state"))}
+            "state_dir": str(tmpdir.join("state")), "lib_dirs": systemd_lib(tmpdir, 252)}
 
 
 def qlen(env, name):
@@ -63,7 +69,7 @@ def test_apply_udev_idempotent_and_revert(env):
     assert again["changed"] is False
 
     txqueue.apply_txqueuelen(["eth0"], 20000, persist="udev", **env)
-    paths = ("sys_path", "rules_path", "link_path", "state_dir")
+    paths = ("sys_path", "rules_path", "link_path", "state_dir")  # revert needs no lib_dirs
     reverted = txqueue.revert_txqueuelen(**dict((k, env[k]) for k in paths))
     assert reverted["changed"] is True and reverted["previous"] == {"eth0": 20000, "eth1": 10000}
     assert qlen(env, "eth0") == "1000" and qlen(env, "eth1") == "1000"
@@ -136,7 +142,7 @@ def test_values_map_link_one_file_per_value(env, tmpdir):
     single = txqueue.apply_txqueuelen(values={"eth0": 10000, "eth1": 10000}, **env)
     assert single["persisted_paths"] == [env["link_path"]]
     assert not os.path.exists(stem + "-10000.link") and not os.path.exists(stem + "-4000.link")
-    paths = ("sys_path", "rules_path", "link_path", "state_dir")
+    paths = ("sys_path", "rules_path", "link_path", "state_dir")  # revert needs no lib_dirs
     txqueue.revert_txqueuelen(**dict((k, env[k]) for k in paths))
     assert not os.path.exists(env["link_path"])
 
@@ -165,3 +171,13 @@ def test_unwritable_rules_path_names_it(env, tmpdir):
     with pytest.raises(ApplyError) as caught:
         txqueue.apply_txqueuelen(values={"eth0": 5000}, persist="udev", **env)
     assert str(caught.value).startswith(env["rules_path"] + ": ")
+
+
+@pytest.mark.parametrize("version, expected", [("247", "udev"), ("248", "link"), ("257.9", "link"), (None, "udev")])
+def test_auto_uses_link_only_where_systemd_reads_transmitqueuelength(env, tmpdir, version, expected):
+    # systemd 247 (Debian 11) ignores TransmitQueueLength= in a .link file: the value was lost at boot
+    tmpdir.join("run/systemd/netif/links").ensure(dir=True)
+    env["lib_dirs"] = systemd_lib(tmpdir, version) if version else (str(tmpdir.join("none")),)
+    result = txqueue.apply_txqueuelen(values={"eth0": 4000}, **env)
+    assert result["persist"] == expected
+    assert os.path.exists(env["rules_path"]) is (expected == "udev")
