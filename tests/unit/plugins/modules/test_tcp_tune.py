@@ -114,3 +114,15 @@ def test_revert_through_the_same_module(fixture_tree, tmpdir):
 def test_bad_txqueuelen_names_the_role_variable(fixture_tree, tmpdir):
     failed = run_module("tcp_tune", make_args(fixture_tree, tmpdir, txqueuelen="fast"), tmpdir)
     assert failed["failed"] is True and "tcp_tuning_txqueuelen" in failed["msg"]
+
+
+def test_without_write_access_one_message_before_anything(fixture_tree, tmpdir):
+    args = make_args(fixture_tree, tmpdir)
+    os.chmod(os.path.join(args["proc_path"], "sys/net/core/somaxconn"), 0o444)
+    refused = run_module("tcp_tune", args, tmpdir)
+    assert refused["failed"] is True and "not writable for this user" in refused["msg"], refused
+    assert "Traceback" not in json.dumps(refused)
+    assert not os.path.exists(args["state_dir"]) and not os.path.exists(args["sysctl_path"])
+    audited = run_module("tcp_tune", args, tmpdir, check=True)
+    assert audited.get("failed") is not True
+    assert "not writable for this user" in json.dumps(audited.get("warnings"))
