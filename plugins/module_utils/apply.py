@@ -1,10 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Apply a batch of sysctl settings safely: validate, order, write /proc/sys, read back,
-roll back, persist atomically, find boot-time conflicts, record and revert, lock.
+"""The transaction engine: validate, order, write /proc/sys, read back, roll back, record and
+revert a batch of sysctl settings (apply_settings, revert_settings), and the one-run transaction
+over sysctl keys, nofile limits and txqueuelen together (apply_all, revert_all).
 
-Plain functions over a proc root and file paths; no AnsibleModule here.
+Files and the lock are in fileutil.py, sysctl.d precedence and conflicts in sysctld.py; their
+names are re-exported here for the modules that import them from apply. No AnsibleModule here.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -12,38 +14,22 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
-import fcntl
 import json
 import os
-import tempfile
-import time
 
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, memory_rules
+from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import (  # noqa: F401 (re-exported)
+    ApplyError, Lock, atomic_write, read_file, read_text, restore, snapshot, write_text)
 from ansible_collections.tcptune.linux.plugins.module_utils.procfs import in_init_netns
+from ansible_collections.tcptune.linux.plugins.module_utils.sysctld import (  # noqa: F401 (re-exported)
+    DEFAULT_PATH, DEFAULT_SYSCTL_SOURCES, conflicts, drifted, parse_sysctl_file, render_persist, same_value)
 
 try:
     from typing import Any, Dict, List, Optional, Tuple  # noqa: F401 (type comments)
 except ImportError:  # pragma: no cover
     pass
 
-DEFAULT_PATH = "/etc/sysctl.d/60-tcptune.conf"
 DEFAULT_STATE_DIR = "/var/lib/tcptune"
-# systemd-sysctl precedence: directories by priority (a file name in an earlier directory masks
-# the same name in later ones), then all names sorted; /etc/sysctl.conf is read last by
-# `sysctl --system` (procps) and, on Debian, by systemd-sysctl through /etc/sysctl.d/99-sysctl.conf.
-DEFAULT_SYSCTL_SOURCES = ["/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d",
-                          "/usr/lib/sysctl.d", "/etc/sysctl.conf"]
-HEADER = ("# Managed by tcptune.linux ({owner}). Do not edit: the next run overwrites this file.\n"
-          "# Remove it with state=absent, which also restores the values it replaced.\n")
-GLOBAL_SKIP_REASON = "global key: set it on the host (a container cannot set it for itself)"
-
-
-class ApplyError(Exception):
-    """A refused or failed run. ``result`` holds what is known (skipped, previous, ...)."""
-
-    def __init__(self, message, result=None):
-        super(ApplyError, self).__init__(message)
-        self.result = result or {}
 
 
 # ---------------------------------------------------------------- host probing
@@ -63,43 +49,12 @@ def key_file(proc_path, name):
     return os.path.join(proc_path, "sys", catalogue.proc_relpath(name))
 
 
-def read_text(path):
-    # type: (str) -> str
-    with open(path) as handle:
-        return handle.read()
-
-
-def write_text(path, text):
-    # type: (str, str) -> None
-    """One write() of the whole value, as the kernel expects; errors surface as OSError."""
-    fd = os.open(path, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0))
-    try:
-        os.write(fd, (text + "\n").encode("utf-8"))
-    finally:
-        os.close(fd)
-
-
 def read_live(proc_path, name):
     """Parsed live value of ``name``, or None when the entry is absent or unreadable."""
     try:
         return catalogue.parse_value(catalogue.get(name), read_text(key_file(proc_path, name)))
     except (IOError, OSError, ValueError):
         return None
-
-
-def same_value(key, left, right):
-    # type: (Any, Any, Any) -> bool
-    """Compare values, not strings: tabs against spaces, lists against tuples, '8080, 9000' too."""
-    if left is None or right is None:
-        return left is right
-    try:
-        left = catalogue.coerce_value(key, left)
-        right = catalogue.coerce_value(key, right)
-    except ValueError:
-        return False
-    if key.shape == catalogue.TEXT:
-        return left.replace(" ", "") == right.replace(" ", "")
-    return left == right
 
 
 def unsupported_reason(proc_path, key, kernel, init_netns):
@@ -249,126 +204,6 @@ def _error_text(exc):
     return str(exc)
 
 
-# ---------------------------------------------------------------- files
-
-def atomic_write(path, text, mode=0o644):
-    # type: (str, str, int) -> None
-    """Temp file in the same directory, fsync, rename over ``path``, fsync the directory."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def read_file(path):
-    # type: (str) -> Optional[str]
-    try:
-        return read_text(path)
-    except (IOError, OSError):
-        return None
-
-
-def render_persist(wanted, skipped, owner="tcp_sysctl"):
-    """The sysctl.d text: applied keys in apply order; skipped keys as comments with the reason."""
-    lines = [HEADER.format(owner=owner)]
-    for name in catalogue.ordered(list(wanted) + list(skipped)):
-        key = catalogue.get(name)
-        if name in wanted:
-            lines.append("%s = %s\n" % (name, catalogue.format_value(key, wanted[name])))
-        else:
-            lines.append("# %s not set: %s\n" % (name, skipped[name]))
-    return "".join(lines)
-
-
-def parse_sysctl_file(text):
-    # type: (str) -> Dict[str, str]
-    """sysctl.d syntax: 'key = value', '#'/';' comments, '-' prefix, '/' separators."""
-    result = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line[0] in "#;" or "=" not in line:
-            continue
-        name, value = line.split("=", 1)
-        name = name.strip().lstrip("-").strip()
-        if "/" in name and ("." not in name or name.index("/") < name.index(".")):
-            name = name.replace("/", ".")
-        result[name] = value.strip()
-    return result
-
-
-def drifted(persisted_text, live):
-    # type: (Optional[str], Dict[str, Any]) -> Dict[str, Dict[str, str]]
-    """{name: {persisted, live}} for the keys our own sysctl.d file sets whose live value differs
-    (changed by hand, or a file applied after ours at boot). Unknown and unreadable keys are left out."""
-    result = {}
-    for name, value in parse_sysctl_file(persisted_text or "").items():
-        if name not in catalogue.CATALOGUE or live.get(name) is None:
-            continue
-        key = catalogue.get(name)
-        if not same_value(key, live[name], value):
-            result[name] = {"persisted": value, "live": catalogue.format_value(key, live[name])}
-    return result
-
-
-def boot_files(sources, own=None):
-    # type: (List[str], Optional[str]) -> List[str]
-    """Files in the order systemd-sysctl applies them. Directories are merged by file name
-    (first directory wins), then sorted by name; plain-file sources (e.g. /etc/sysctl.conf)
-    come last, in order. ``own`` is placed by its name even when it does not exist yet."""
-    by_name, extra = {}, []
-    for source in sources:
-        if os.path.isdir(source):
-            for name in os.listdir(source):
-                if name.endswith(".conf") and name not in by_name:
-                    by_name[name] = os.path.join(source, name)
-        elif os.path.isfile(source):
-            extra.append(source)
-    if own is not None:
-        by_name.setdefault(os.path.basename(own), own)
-    seen, result = set(), []
-    for path in [by_name[name] for name in sorted(by_name)] + extra:
-        real = os.path.realpath(path)
-        if real not in seen:  # /etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf on Debian
-            seen.add(real)
-            result.append(path)
-    return result
-
-
-def conflicts(path, wanted, sources):
-    """{name: [{file, value}]}: files read after ``path`` at boot (or masking it by having the
-    same name in a directory of higher priority) that set a different value."""
-    files = boot_files(sources, own=path)
-    base = os.path.basename(path)
-    position = [os.path.basename(item) for item in files].index(base)
-    later = files[position:] if os.path.realpath(files[position]) != os.path.realpath(path) \
-        else files[position + 1:]
-    result = {}
-    for item in later:
-        text = read_file(item)
-        if text is None:
-            continue
-        for name, value in parse_sysctl_file(text).items():
-            if name in wanted and not same_value(catalogue.get(name), value, wanted[name]):
-                result.setdefault(name, []).append({"file": item, "value": value})
-    return result
-
-
 # ---------------------------------------------------------------- state record and lock
 
 def state_file(state_dir, path):
@@ -381,44 +216,6 @@ def load_state(state_dir, path):
     if text is None:
         return None
     return json.loads(text)
-
-
-class Lock(object):
-    """fcntl.flock on state_dir/lock, polled until ``timeout`` seconds. With create=False and no
-    state_dir (check mode on a fresh host) it locks nothing rather than create the directory."""
-
-    def __init__(self, state_dir, timeout=30.0, create=True):
-        self.path = os.path.join(state_dir, "lock")
-        self.timeout = timeout
-        self.create = create
-        self.fd = None
-
-    def __enter__(self):
-        if not self.create and not os.path.exists(self.path):
-            return self
-        if self.create and not os.path.isdir(os.path.dirname(self.path)):
-            os.makedirs(os.path.dirname(self.path), 0o755)
-        flags = (os.O_RDWR | os.O_CREAT) if self.create else os.O_RDONLY
-        self.fd = os.open(self.path, flags, 0o644)
-        deadline = time.time() + self.timeout
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return self
-            except (IOError, OSError) as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.time() >= deadline:
-                    os.close(self.fd)
-                    self.fd = None
-                    raise ApplyError("another tcptune run holds %s (waited %.0f s)"
-                                     % (self.path, self.timeout))
-                time.sleep(0.1)
-
-    def __exit__(self, *exc_info):
-        if self.fd is not None:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
-        return False
 
 
 # ---------------------------------------------------------------- the two operations
@@ -564,4 +361,140 @@ def revert_settings(path=DEFAULT_PATH, state_dir=DEFAULT_STATE_DIR, proc_path="/
             os.unlink(path)
         if record_exists:
             os.unlink(state_file(state_dir, path))
+    return result
+
+
+# ---------------------------------------------------------------- one transaction: sysctl + limits + txqueuelen
+
+def _txqueue_paths(result, state_dir):
+    from ansible_collections.tcptune.linux.plugins.module_utils import txqueue
+    return [item["before_header"] for item in result["diff"][1:]] + [txqueue.state_path(state_dir)]
+
+
+def _nr_open_lockout(root, nr_open, rewritten):
+    """Configured hard nofile limits above ``nr_open``, leaving out the files this run rewrites
+    (their new limits are checked against ``nr_open`` by limits.sync_limits)."""
+    from ansible_collections.tcptune.linux.plugins.module_utils import limits
+    return ["%s sets a hard nofile of %d" % (path, value) for value, path in limits.hard_nofile_settings(root)
+            if value > nr_open and path not in rewritten]
+
+
+def apply_all(settings=None, limits_request=None, txqueuelen_request=None, path=DEFAULT_PATH, policy="set",
+              state_dir=DEFAULT_STATE_DIR, proc_path="/proc", sys_path="/sys", root="/", sysctl_sources=None,
+              check_mode=False, lock_timeout=30.0, writer=None, kernel=None, init_netns=None):
+    """sysctl keys, nofile limits and txqueuelen as one transaction. None leaves a component out.
+
+    - ``settings``: {key: value} for apply_settings (keys the kernel or the namespace lacks are skipped).
+    - ``limits_request``: keyword arguments of limits.sync_limits (hard, login_soft, services, login,
+      default_limit, allow_lower, state).
+    - ``txqueuelen_request``: keyword arguments of txqueue.apply_txqueuelen (values, or patterns and
+      value; include_virtual, persist, allow_lower, rules_path, link_path, run_path).
+
+    Every component is validated and diffed first (nothing written when any is refused): the hard
+    nofile limit against the fs.nr_open written in the same run, else the live and persisted one;
+    an fs.nr_open below a hard limit configured elsewhere is refused. Then sysctl (live, read back,
+    persisted, recorded), limits, txqueuelen (live, read back, persisted, recorded). On a failure
+    anywhere, the live sysctl and txqueuelen values written so far and every file the run touched
+    are put back, and ApplyError says so. Returns {changed, sysctl, limits, txqueuelen} (None for a
+    component left out). Check mode stops after the validation and diff.
+    """
+    from ansible_collections.tcptune.linux.plugins.module_utils import limits, txqueue
+    kernel = tuple(kernel) if kernel else kernel_version(proc_path)
+    init_netns = in_init_netns(proc_path) if init_netns is None else init_netns
+    sysctl_args = dict(path=path, mode=policy, unsupported="skip", state_dir=state_dir, proc_path=proc_path,
+                       sysctl_sources=sysctl_sources, lock_timeout=lock_timeout, kernel=kernel,
+                       init_netns=init_netns, writer=writer)
+    limits_args = dict(limits_request or {}, root=root, proc_path=proc_path)
+    txqueue_args = dict(txqueuelen_request or {}, sys_path=sys_path, state_dir=state_dir,
+                        lock_timeout=lock_timeout, writer=writer)
+    # Validation and diff under the lock if there is one; the lock file (and state_dir) is created
+    # only once something is to be written, so a refused or unchanged run leaves no trace.
+    with Lock(state_dir, lock_timeout, create=False):
+        sysctl = apply_settings(settings, check_mode=True, **sysctl_args) if settings is not None else None
+        nr_open = None
+        if sysctl is not None and "fs.nr_open" in sysctl["applied"]:
+            nr_open = int(sysctl["applied"]["fs.nr_open"])
+        nofile = limits.sync_limits(check_mode=True, nr_open=nr_open, **limits_args) \
+            if limits_request is not None else None
+        if sysctl is not None and "fs.nr_open" in sysctl["changed_keys"] and init_netns:
+            broken = _nr_open_lockout(root, nr_open, set(nofile["changed_files"]) if nofile else set())
+            if broken:
+                raise ApplyError("fs.nr_open: %d refused, it is below hard nofile limits that depend on it (logins "
+                                 "and units would fail): %s. Lower or remove those limits first. Nothing was "
+                                 "changed." % (nr_open, "; ".join(broken)), {"errors": broken})
+        queues = txqueue.apply_txqueuelen(check_mode=True, **txqueue_args) \
+            if txqueuelen_request is not None else None
+        planned = {"sysctl": sysctl, "limits": nofile, "txqueuelen": queues}
+        changed = any(item["changed"] for item in planned.values() if item is not None)
+        if check_mode or not changed:
+            return dict(planned, changed=changed)
+        with Lock(state_dir, lock_timeout, create=True):
+            files = []
+            if sysctl is not None:
+                files += [path, state_file(state_dir, path)]
+            if nofile is not None:
+                files += nofile["changed_files"]
+            if queues is not None:
+                files += _txqueue_paths(queues, state_dir)
+            saved = snapshot(files)
+            done = {}
+            try:
+                if sysctl is not None:
+                    done["sysctl"] = apply_settings(settings, check_mode=False, **sysctl_args)
+                if nofile is not None:
+                    done["limits"] = limits.sync_limits(check_mode=False, nr_open=None, **limits_args)
+                if queues is not None:
+                    done["txqueuelen"] = txqueue.apply_txqueuelen(check_mode=False, **txqueue_args)
+            except (ApplyError, IOError, OSError) as exc:
+                failed = _undo(proc_path, sys_path, done, queues, saved, writer)
+                message = "%s; %s" % (exc.args[0] if isinstance(exc, ApplyError) else _os_error_text(exc),
+                                      "rolled back: live sysctl keys, txqueuelen and every file of this run"
+                                      if not failed else "rollback FAILED for %s" % ", ".join(failed))
+                raise ApplyError(message, dict(getattr(exc, "result", {}), rollback_failed=failed,
+                                               completed=sorted(done)))
+    return dict(planned, changed=True, **done)
+
+
+def _os_error_text(exc):
+    return "%s: %s" % (exc.filename or "(no path)", exc.strerror or exc)
+
+
+def _undo(proc_path, sys_path, done, queues, saved, writer):
+    """Put back what apply_all wrote: live sysctl values, live txqueuelen, then the files."""
+    from ansible_collections.tcptune.linux.plugins.module_utils import txqueue
+    writer = writer or write_text
+    failed = []
+    if "sysctl" in done:
+        previous = done["sysctl"]["previous"]
+        failed += rollback(proc_path, [(name, catalogue.coerce_value(catalogue.get(name), previous[name]))
+                                       for name in catalogue.ordered(previous)], writer)
+    for name, old in sorted(((queues or {}).get("previous") or {}).items()):
+        try:
+            if txqueue.read_len(sys_path, name) != old:
+                writer(os.path.join(sys_path, "class/net", name, "tx_queue_len"), str(old))
+        except (IOError, OSError, ValueError, AttributeError):
+            failed.append("txqueuelen %s" % name)
+    return failed + restore(saved)
+
+
+def revert_all(components=("sysctl", "limits", "txqueuelen"), limits_request=None, txqueuelen_request=None,
+               path=DEFAULT_PATH, state_dir=DEFAULT_STATE_DIR, proc_path="/proc", sys_path="/sys", root="/",
+               check_mode=False, lock_timeout=30.0, writer=None):
+    """state=absent for the selected components: the limit files first (so restoring a lower fs.nr_open
+    never leaves a hard limit above it), then the recorded sysctl values, then txqueuelen.
+    Returns {changed, sysctl, limits, txqueuelen}."""
+    from ansible_collections.tcptune.linux.plugins.module_utils import limits, txqueue
+    result = {"sysctl": None, "limits": None, "txqueuelen": None}
+    with Lock(state_dir, lock_timeout, create=False):
+        if "limits" in components:
+            result["limits"] = limits.sync_limits(root=root, proc_path=proc_path, state="absent",
+                                                  check_mode=check_mode, **(limits_request or {}))
+        if "sysctl" in components:
+            result["sysctl"] = revert_settings(path=path, state_dir=state_dir, proc_path=proc_path,
+                                               check_mode=check_mode, lock_timeout=lock_timeout, writer=writer)
+        if "txqueuelen" in components:
+            result["txqueuelen"] = txqueue.revert_txqueuelen(sys_path=sys_path, state_dir=state_dir,
+                                                             check_mode=check_mode, lock_timeout=lock_timeout,
+                                                             writer=writer, **(txqueuelen_request or {}))
+    result["changed"] = any(item["changed"] for item in result.values() if item is not None)
     return result

@@ -13,8 +13,9 @@ import glob
 import os
 import re
 
-from ansible_collections.tcptune.linux.plugins.module_utils.apply import (
-    DEFAULT_SYSCTL_SOURCES, ApplyError, atomic_write, boot_files, parse_sysctl_file, read_file)
+from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError, atomic_write, read_file
+from ansible_collections.tcptune.linux.plugins.module_utils.sysctld import (
+    DEFAULT_SYSCTL_SOURCES, boot_files, parse_sysctl_file)
 
 try:
     from typing import Dict, List, Optional, Tuple  # noqa: F401 (type comments)

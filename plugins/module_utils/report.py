@@ -64,9 +64,16 @@ def _human_bytes(number):
 
 # ---------------------------------------------------------------- per host
 
+def reason_text(reason):
+    """A plan reason as text: since #11 a dict {kind, detail, from}, before that a string."""
+    if isinstance(reason, dict):
+        return str(reason.get("detail") or reason.get("kind") or "")
+    return str(reason or "")
+
+
 def _plan_reasons(plan):
     """key -> reason from plan.changes [{key, before, planned, reason}] (newer plans)."""
-    return dict((change.get("key"), change.get("reason") or "")
+    return dict((change.get("key"), reason_text(change.get("reason")))
                 for change in _list(plan.get("changes")) if isinstance(change, dict) and change.get("key"))
 
 

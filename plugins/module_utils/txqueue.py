@@ -13,7 +13,7 @@ import glob
 import json
 import os
 
-from ansible_collections.tcptune.linux.plugins.module_utils.apply import (
+from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import (
     ApplyError, Lock, atomic_write, read_file, write_text)
 
 try:
@@ -194,7 +194,7 @@ def wanted_values(sys_path, patterns=None, value=None, values=None, include_virt
     return wanted, current, skipped, unmatched
 
 
-def _state_path(state_dir):
+def state_path(state_dir):
     return os.path.join(state_dir, "txqueuelen.json")
 
 
@@ -266,7 +266,7 @@ def revert_txqueuelen(sys_path="/sys", rules_path=DEFAULT_RULES_PATH, link_path=
     """state=absent: restore recorded live values, remove the persisted files and the record."""
     writer = writer or write_text
     with Lock(state_dir, lock_timeout, create=False):
-        text = read_file(_state_path(state_dir))
+        text = read_file(state_path(state_dir))
         previous = json.loads(text)["previous"] if text else {}
         current, restores = {}, {}
         for name, old in sorted(previous.items()):
@@ -296,13 +296,13 @@ def revert_txqueuelen(sys_path="/sys", rules_path=DEFAULT_RULES_PATH, link_path=
             writer(_queue_file(sys_path, name), str(restores[name]))
         _write_files(files)
         if text is not None:
-            os.unlink(_state_path(state_dir))
+            os.unlink(state_path(state_dir))
     return result
 
 
 def _record(state_dir, previous):
     """First value seen per interface wins, so a revert goes back to before tcptune."""
-    path = _state_path(state_dir)
+    path = state_path(state_dir)
     text = read_file(path)
     record = json.loads(text) if text else {"owner": "txqueuelen", "previous": {}}
     new = dict((name, old) for name, old in previous.items() if name not in record["previous"])

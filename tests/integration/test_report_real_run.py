@@ -67,7 +67,7 @@ def test_audit_report_has_every_host_with_its_status_and_reason(phases):
     assert "%s: persisted " % report_fleet.DRIFT_KEY in drift["reason"]
     failed = hosts[prefix + "failed"]
     assert failed["status"] == "failed"
-    assert failed["failure"]["task"] == "Apply every sysctl key in one call"
+    assert failed["failure"]["task"] == "Audit TCP in one module run (the same path in check mode, with diff)"
     assert "net.ipv4.tcp_mem" in failed["reason"] and "must not decrease" in failed["reason"]
     infeasible = hosts[prefix + "infeasible"]
     assert infeasible["status"] == "infeasible"

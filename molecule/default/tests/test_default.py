@@ -109,13 +109,9 @@ def test_role_read_back_found_no_mismatch(host):
     assert result["container"] is True
 
 
-def _snmp_tcp(text):
-    """Tcp.* counters from /proc/net/snmp text, as {name: int}."""
-    rows = [line.split()[1:] for line in text.splitlines() if line.startswith("Tcp:")]
-    return dict(zip(rows[0], (int(value) for value in rows[1])))
-
-
-def test_tcp_facts_reports_the_container_not_the_host(host):
+def test_facts_in_the_result_are_the_container_not_the_host(host):
+    """The result carries the facts of the planned keys only (not the full facts twice), read in the
+    container's own network namespace."""
     facts = _result(host)["facts_after"]
     with open("/proc/sys/net/core/somaxconn") as handle:
         host_somaxconn = int(handle.read())
@@ -123,10 +119,7 @@ def test_tcp_facts_reports_the_container_not_the_host(host):
     assert container_somaxconn != host_somaxconn, "pick a profile that sets somaxconn away from the host value"
     assert facts["sysctl"]["net.core.somaxconn"] == container_somaxconn
     assert facts["namespace"]["init_netns"] is False
-    assert facts["sysctl_unavailable"]["net.ipv4.tcp_mem"].startswith("global key")
-    # MIB counters are per netns: what the module saw is at most the container's counter now,
-    # and far below the host's, which has carried every test run's traffic.
-    container_now = _snmp_tcp(host.file("/proc/net/snmp").content_string)
-    with open("/proc/net/snmp") as handle:
-        host_now = _snmp_tcp(handle.read())
-    assert facts["counters"]["Tcp.InSegs"] <= container_now["InSegs"] < host_now["InSegs"]
+    assert facts["sysctl_unavailable"], "no global key in the plan"
+    for key, reason in facts["sysctl_unavailable"].items():
+        assert reason.startswith("global key"), (key, reason)
+    assert "counters" not in facts and len(json.dumps(_result(host))) < 30000

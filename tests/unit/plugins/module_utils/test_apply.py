@@ -14,7 +14,7 @@ import stat
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import apply, catalogue
+from ansible_collections.tcptune.linux.plugins.module_utils import apply, catalogue, sysctld
 
 # Kernel-formatted text: triples and pairs are tab-separated, like the real /proc/sys.
 LIVE = {
@@ -336,7 +336,7 @@ def test_boot_file_order_merges_directories_by_name(tmpdir):
     conf = tmpdir.join("sysctl.conf")
     conf.write("a = 3\n")
     etc.join("99-sysctl.conf").mksymlinkto(conf)
-    files = apply.boot_files([str(etc), str(usr), str(conf)])
+    files = sysctld.boot_files([str(etc), str(usr), str(conf)])
     assert files == [str(usr.join("50-default.conf")), str(etc.join("70-x.conf")),
                      str(etc.join("99-sysctl.conf"))]
 

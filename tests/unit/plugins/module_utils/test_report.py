@@ -249,3 +249,16 @@ def test_report_files_names():
     files = report_files(build_report({}), "/r")
     assert sorted(path for path, text in files.values()) == [
         "/r/report.html", "/r/report.json", "/r/report.junit.xml", "/r/report.md"]
+
+
+def test_reasons_as_the_sizing_plan_gives_them_are_text_in_every_rendering():
+    """Since #11 a plan change's reason is a dict {kind, detail, from}; the HTML escaping failed on it
+    ('dict' object has no attribute 'replace'), so tune_tcp.yml wrote no report at all."""
+    result = _result()
+    result["plan"]["changes"][0]["reason"] = {"kind": "workload", "detail": "accept_rate 6000/s x 1 s = 6000",
+                                              "from": {"accept_rate": "declared"}}
+    report = build_report({"web1": result})
+    rows = dict((row["key"], row) for row in report["hosts"][0]["keys"])
+    assert rows["net.core.somaxconn"]["reason"] == "accept_rate 6000/s x 1 s = 6000"
+    assert "accept_rate 6000/s x 1 s = 6000" in render_html(report)
+    assert "accept_rate 6000/s" in render_markdown(report)

@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcptune.linux contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Files on the target: whole-value writes to /proc and /sys, atomic writes of config files, snapshots
+to put files back, and the run lock. The error every apply step raises, ApplyError, lives here too."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import fcntl
+import os
+import tempfile
+import time
+
+try:
+    from typing import Dict, List, Optional  # noqa: F401 (type comments)
+except ImportError:  # pragma: no cover
+    pass
+
+
+class ApplyError(Exception):
+    """A refused or failed run. ``result`` holds what is known (skipped, previous, ...)."""
+
+    def __init__(self, message, result=None):
+        super(ApplyError, self).__init__(message)
+        self.result = result or {}
+
+
+def read_text(path):
+    # type: (str) -> str
+    with open(path) as handle:
+        return handle.read()
+
+
+def read_file(path):
+    # type: (str) -> Optional[str]
+    try:
+        return read_text(path)
+    except (IOError, OSError):
+        return None
+
+
+def write_text(path, text):
+    # type: (str, str) -> None
+    """One write() of the whole value, as the kernel expects; errors surface as OSError."""
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0))
+    try:
+        os.write(fd, (text + "\n").encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path, text, mode=0o644):
+    # type: (str, str, int) -> None
+    """Temp file in the same directory, fsync, rename over ``path``, fsync the directory."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def snapshot(paths):
+    # type: (List[str]) -> Dict[str, Optional[str]]
+    """{path: text, or None when absent}, to put the files back with restore()."""
+    return dict((path, read_file(path)) for path in sorted(set(paths)))
+
+
+def restore(saved):
+    # type: (Dict[str, Optional[str]]) -> List[str]
+    """Put every file of a snapshot() back (remove the ones that were absent); returns the paths
+    that could not be restored. Modes: 0600 for the state records under a state dir, else 0644."""
+    failed = []
+    for path, text in sorted(saved.items()):
+        try:
+            if text is None:
+                if os.path.exists(path):
+                    os.unlink(path)
+            elif read_file(path) != text:
+                atomic_write(path, text, 0o600 if path.endswith(".json") else 0o644)
+        except (IOError, OSError):
+            failed.append(path)
+    return failed
+
+
+class Lock(object):
+    """fcntl.flock on state_dir/lock, polled until ``timeout`` seconds. With create=False and no
+    state_dir (check mode on a fresh host) it locks nothing rather than create the directory.
+
+    Re-entrant within one process: the one-run apply holds it around the sysctl, limits and
+    txqueuelen steps, which each take it too (a second flock on a new descriptor would block)."""
+
+    _held = {}  # type: Dict[str, int]
+
+    def __init__(self, state_dir, timeout=30.0, create=True):
+        self.path = os.path.join(state_dir, "lock")
+        self.timeout = timeout
+        self.create = create
+        self.fd = None
+        self.nested = False
+
+    def __enter__(self):
+        if self.path in Lock._held:
+            Lock._held[self.path] += 1
+            self.nested = True
+            return self
+        if not self.create and not os.path.exists(self.path):
+            return self
+        if self.create and not os.path.isdir(os.path.dirname(self.path)):
+            os.makedirs(os.path.dirname(self.path), 0o755)
+        flags = (os.O_RDWR | os.O_CREAT) if self.create else os.O_RDONLY
+        self.fd = os.open(self.path, flags, 0o644)
+        deadline = time.time() + self.timeout
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                Lock._held[self.path] = 1
+                return self
+            except (IOError, OSError) as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.time() >= deadline:
+                    os.close(self.fd)
+                    self.fd = None
+                    raise ApplyError("another tcptune run holds %s (waited %.0f s)"
+                                     % (self.path, self.timeout))
+                time.sleep(0.1)
+
+    def __exit__(self, *exc_info):
+        if self.nested:
+            Lock._held[self.path] -= 1
+            self.nested = False
+        elif self.fd is not None:
+            Lock._held.pop(self.path, None)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+        return False

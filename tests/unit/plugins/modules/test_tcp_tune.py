@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcptune.linux contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""tcp_tune end to end on a copy of a real host's /proc and /sys: facts, plan and one transaction."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module
+
+
+def make_args(fixture_tree, tmpdir, **extra):
+    proc_path, sys_path = fixture_tree("linux-6.18-host")
+    root = str(tmpdir.join("root"))
+    os.makedirs(os.path.join(root, "etc/sysctl.d"))
+    args = {"proc_path": proc_path, "sys_path": sys_path, "root": root,
+            "sysctl_path": os.path.join(root, "etc/sysctl.d/60-tcptune.conf"),
+            "state_dir": os.path.join(root, "var/lib/tcptune"), "sockets": False,
+            "profile": "proxy", "target_connections": 20000, "accept_rate": 6000,
+            "reserved_ports": ["8080", "8081"], "services": ["nginx"], "nofile_hard": 600000,
+            "txqueuelen": "off"}
+    args.update(extra)
+    return args
+
+
+def _live(args, key):
+    with open(os.path.join(args["proc_path"], "sys", key.replace(".", "/"))) as handle:
+        return " ".join(handle.read().split())
+
+
+def test_one_run_applies_and_the_second_changes_nothing(fixture_tree, tmpdir):
+    args = make_args(fixture_tree, tmpdir)
+    first = run_module("tcp_tune", args, tmpdir)
+    assert first["changed"] is True, first
+    result = first["result"]
+    assert result["mode"] == "apply" and result["components"] == ["sysctl", "limits", "txqueuelen"]
+    assert "net.core.somaxconn" in result["applied"]["changed_keys"]
+    assert _live(args, "net.core.somaxconn") == result["settings"]["net.core.somaxconn"]
+    # Adjacent reserved ports, as the kernel reads them back.
+    assert _live(args, "net.ipv4.ip_local_reserved_ports") == "8080-8081"
+    assert result["limits"]["changed"] is True
+    limits_file = os.path.join(args["root"], "etc/security/limits.d/60-tcptune-nofile.conf")
+    assert "hard nofile 600000" in " ".join(open(limits_file).read().split())
+    assert result["facts_after"]["sysctl"]["net.core.somaxconn"] == int(result["settings"]["net.core.somaxconn"])
+    assert len(json.dumps(result)) < 20000, len(json.dumps(result))
+    second = run_module("tcp_tune", args, tmpdir)
+    assert second["changed"] is False, second["result"]["applied"]
+    assert second["result"]["applied"]["changed_keys"] == []
+
+
+def test_check_mode_writes_nothing_and_returns_the_diff(fixture_tree, tmpdir):
+    args = make_args(fixture_tree, tmpdir)
+    before = _live(args, "net.core.somaxconn")
+    predicted = run_module("tcp_tune", args, tmpdir, check=True, diff=True)
+    assert predicted["changed"] is True
+    assert predicted["result"]["mode"] == "check"
+    assert any("somaxconn" in item["after"] for item in predicted["diff"])
+    assert _live(args, "net.core.somaxconn") == before
+    assert not os.path.exists(args["sysctl_path"]) and not os.path.exists(args["state_dir"])
+    assert not os.path.exists(os.path.join(args["root"], "etc/security"))
+
+
+def test_limits_tag_alone_checks_the_live_nr_open(fixture_tree, tmpdir):
+    """--tags limits: fs.nr_open is not written in this run, so a hard limit above the live one is refused
+    before anything is written, even though the plan (or sysctl in the same run) would raise it."""
+    args = make_args(fixture_tree, tmpdir, nofile_hard=2000000, run_tags=["limits"],
+                     sysctl_overrides={"fs.nr_open": 4194304})
+    refused = run_module("tcp_tune", args, tmpdir)
+    assert refused["failed"] is True and "fs.nr_open" in refused["msg"], refused
+    assert not os.path.exists(os.path.join(args["root"], "etc/security"))
+    assert not os.path.exists(args["state_dir"]), "a refused run leaves no trace, not even the lock file"
+    # With sysctl in the same transaction, the fs.nr_open written there is the ceiling.
+    args.pop("run_tags")
+    applied = run_module("tcp_tune", args, tmpdir)
+    assert applied["changed"] is True, applied
+    assert _live(args, "fs.nr_open") == "4194304"
+
+
+def test_a_failure_in_the_last_step_rolls_back_all_three(fixture_tree, tmpdir):
+    args = make_args(fixture_tree, tmpdir, txqueuelen="5000", txqueuelen_interfaces=["*"],
+                     txqueuelen_include_virtual=True, txqueuelen_persist="udev")
+    before = _live(args, "net.core.somaxconn")
+    # The udev rules directory is a file: the txqueuelen step fails after sysctl and limits were written.
+    os.makedirs(os.path.join(args["root"], "etc/udev"))
+    open(os.path.join(args["root"], "etc/udev/rules.d"), "w").close()
+    failed = run_module("tcp_tune", args, tmpdir)
+    assert failed["failed"] is True and "rolled back" in failed["msg"], failed
+    assert _live(args, "net.core.somaxconn") == before
+    assert not os.path.exists(args["sysctl_path"])
+    assert not os.path.exists(os.path.join(args["root"], "etc/security/limits.d/60-tcptune-nofile.conf"))
+    for name in os.listdir(os.path.join(args["sys_path"], "class/net")):
+        path = os.path.join(args["sys_path"], "class/net", name, "tx_queue_len")
+        if os.path.exists(path):
+            assert open(path).read().strip() != "5000", name
+
+
+def test_revert_through_the_same_module(fixture_tree, tmpdir):
+    args = make_args(fixture_tree, tmpdir)
+    before = _live(args, "net.core.somaxconn")
+    run_module("tcp_tune", args, tmpdir)
+    reverted = run_module("tcp_tune", dict(args, state="absent"), tmpdir)
+    assert reverted["changed"] is True
+    assert reverted["result"]["mode"] == "revert"
+    assert "net.core.somaxconn" in reverted["result"]["reverted"]["sysctl_changed_keys"]
+    assert _live(args, "net.core.somaxconn") == before
+    assert not os.path.exists(args["sysctl_path"])
+    assert not os.path.exists(os.path.join(args["root"], "etc/security/limits.d/60-tcptune-nofile.conf"))
+
+
+def test_bad_txqueuelen_names_the_role_variable(fixture_tree, tmpdir):
+    failed = run_module("tcp_tune", make_args(fixture_tree, tmpdir, txqueuelen="fast"), tmpdir)
+    assert failed["failed"] is True and "tcp_tuning_txqueuelen" in failed["msg"]
+
+
+def test_without_write_access_one_message_before_anything(fixture_tree, tmpdir):
+    args = make_args(fixture_tree, tmpdir)
+    os.chmod(os.path.join(args["proc_path"], "sys/net/core/somaxconn"), 0o444)
+    refused = run_module("tcp_tune", args, tmpdir)
+    assert refused["failed"] is True and "not writable for this user" in refused["msg"], refused
+    assert "Traceback" not in json.dumps(refused)
+    assert not os.path.exists(args["state_dir"]) and not os.path.exists(args["sysctl_path"])
+    audited = run_module("tcp_tune", args, tmpdir, check=True)
+    assert audited.get("failed") is not True
+    assert "not writable for this user" in json.dumps(audited.get("warnings"))
