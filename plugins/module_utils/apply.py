@@ -485,7 +485,7 @@ def revert_all(components=("sysctl", "limits", "txqueuelen"), limits_request=Non
     Returns {changed, sysctl, limits, txqueuelen}."""
     from ansible_collections.tcptune.linux.plugins.module_utils import limits, txqueue
     result = {"sysctl": None, "limits": None, "txqueuelen": None}
-    with Lock(state_dir, lock_timeout, create=False):
+    with Lock(state_dir, lock_timeout, create=False) as lock:
         if "limits" in components:
             result["limits"] = limits.sync_limits(root=root, proc_path=proc_path, state="absent",
                                                   check_mode=check_mode, **(limits_request or {}))
@@ -496,5 +496,7 @@ def revert_all(components=("sysctl", "limits", "txqueuelen"), limits_request=Non
             result["txqueuelen"] = txqueue.revert_txqueuelen(sys_path=sys_path, state_dir=state_dir,
                                                              check_mode=check_mode, lock_timeout=lock_timeout,
                                                              writer=writer, **(txqueuelen_request or {}))
+        if not check_mode:
+            lock.remove_if_alone()  # a full revert leaves nothing of ours behind, not even the lock
     result["changed"] = any(item["changed"] for item in result.values() if item is not None)
     return result

@@ -121,18 +121,28 @@ class Lock(object):
             Lock._held[self.path] += 1
             self.nested = True
             return self
-        if not self.create and not os.path.exists(self.path):
-            return self
-        if self.create and not os.path.isdir(os.path.dirname(self.path)):
-            os.makedirs(os.path.dirname(self.path), 0o755)
         flags = (os.O_RDWR | os.O_CREAT) if self.create else os.O_RDONLY
-        self.fd = os.open(self.path, flags, 0o644)
         deadline = time.time() + self.timeout
+        while True:
+            if self.create and not os.path.isdir(os.path.dirname(self.path)):
+                os.makedirs(os.path.dirname(self.path), 0o755)
+            try:
+                self.fd = os.open(self.path, flags, 0o644)
+            except OSError as exc:
+                if exc.errno == errno.ENOENT and not self.create:
+                    return self  # nothing to lock: no run ever wrote here (or a revert removed it)
+                raise
+            if self._flock_until(deadline) and self._still_the_lock_file():
+                Lock._held[self.path] = 1
+                return self
+            os.close(self.fd)  # the holder removed the file while we waited: lock the new one
+            self.fd = None
+
+    def _flock_until(self, deadline):
         while True:
             try:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                Lock._held[self.path] = 1
-                return self
+                return True
             except (IOError, OSError) as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.time() >= deadline:
                     os.close(self.fd)
@@ -140,6 +150,23 @@ class Lock(object):
                     raise ApplyError("another tcptune run holds %s (waited %.0f s)"
                                      % (self.path, self.timeout))
                 time.sleep(0.1)
+
+    def _still_the_lock_file(self):
+        try:
+            on_disk = os.stat(self.path)
+        except OSError:
+            return False
+        held = os.fstat(self.fd)
+        return (on_disk.st_dev, on_disk.st_ino) == (held.st_dev, held.st_ino)
+
+    def remove_if_alone(self):
+        """Unlink the lock file and state_dir when the lock is all that is left in it, while holding it:
+        every waiter re-checks the path after its flock (_still_the_lock_file), so none keeps a removed lock."""
+        directory = os.path.dirname(self.path)
+        if self.fd is None or self.nested or os.listdir(directory) != [os.path.basename(self.path)]:
+            return
+        os.unlink(self.path)
+        os.rmdir(directory)
 
     def __exit__(self, *exc_info):
         if self.nested:

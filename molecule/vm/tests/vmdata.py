@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the VM scenario's playbooks recorded per guest (MOLECULE_EPHEMERAL_DIRECTORY), and the plan's
 expectations derived from it, shared by test_1_tuned.py and test_2_reverted.py."""
-import importlib.util
+import importlib
 import json
 import os
+import sys
 
 EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")
 PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -31,12 +32,13 @@ def text(kind, host, suffix="txt"):
 
 
 def catalogue():
-    """plugins/module_utils/catalogue.py (stdlib only), loaded from the checkout under test."""
-    path = os.path.join(PROJECT, "plugins", "module_utils", "catalogue.py")
-    spec = importlib.util.spec_from_file_location("tcptune_catalogue", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The collection's catalogue from the checkout under test. It imports other module_utils, so it is
+    imported as the collection: .cache/collections links ansible_collections/tcptune/linux to the
+    checkout (tests/run-all.sh and `make collection` create it)."""
+    collections = os.path.join(PROJECT, ".cache", "collections")
+    if collections not in sys.path:
+        sys.path.insert(0, collections)
+    return importlib.import_module("ansible_collections.tcptune.linux.plugins.module_utils.catalogue")
 
 
 def words(value):

@@ -11,10 +11,11 @@ import fcntl
 import json
 import os
 import stat
+import time
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import apply, catalogue, sysctld
+from ansible_collections.tcptune.linux.plugins.module_utils import apply, catalogue, fileutil, sysctld
 
 # Kernel-formatted text: triples and pairs are tab-separated, like the real /proc/sys.
 LIVE = {
@@ -398,3 +399,50 @@ def test_lock_times_out_when_held(env):
     finally:
         os.close(holder)
     assert run(env, {"net.core.somaxconn": 8192}, lock_timeout=0.3)["changed"] is True
+
+
+
+def test_a_run_waiting_while_the_holder_removes_the_lock_file_locks_the_new_file(tmpdir):
+    """A full revert unlinks the lock it holds. A run that was already waiting on the old file gets its
+    flock on the removed inode when the holder exits; it must see that and lock the file now at the
+    path, or two runs would hold "the" lock at once."""
+    state_dir = str(tmpdir.join("state"))
+    lock_path = os.path.join(state_dir, "lock")
+    holder = fileutil.Lock(state_dir)
+    holder.__enter__()
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # the waiting run
+        code = 1
+        try:
+            fileutil.Lock._held.clear()  # inherited from the holder: this process holds nothing
+            with fileutil.Lock(state_dir, timeout=10) as waiter:
+                held, at_path = os.fstat(waiter.fd), os.stat(lock_path)
+                code = 0 if (held.st_dev, held.st_ino) == (at_path.st_dev, at_path.st_ino) else 2
+        finally:
+            os.write(writer, b"%d" % code)
+            os._exit(0)
+    os.close(writer)
+    time.sleep(0.5)  # the child has opened the old file and polls for the flock
+    holder.remove_if_alone()
+    assert not os.path.exists(state_dir)
+    holder.__exit__(None, None, None)
+    os.waitpid(child, 0)
+    assert os.read(reader, 8) == b"0"
+
+
+def test_lock_is_kept_while_other_state_remains(tmpdir):
+    state_dir = str(tmpdir.join("state"))
+    with fileutil.Lock(state_dir) as lock:
+        tmpdir.join("state/txqueuelen.json").write("{}")
+        lock.remove_if_alone()
+    assert os.path.exists(os.path.join(state_dir, "lock"))
+
+
+def test_a_check_mode_lock_after_a_full_revert_locks_nothing(tmpdir):
+    state_dir = str(tmpdir.join("state"))
+    with fileutil.Lock(state_dir) as lock:
+        lock.remove_if_alone()
+    with fileutil.Lock(state_dir, timeout=0.3, create=False) as absent:
+        assert absent.fd is None
+    assert not os.path.exists(state_dir)

@@ -109,6 +109,8 @@ def test_revert_through_the_same_module(fixture_tree, tmpdir):
     assert _live(args, "net.core.somaxconn") == before
     assert not os.path.exists(args["sysctl_path"])
     assert not os.path.exists(os.path.join(args["root"], "etc/security/limits.d/60-tcptune-nofile.conf"))
+    # nothing of ours is left behind, not even the lock or the state directory
+    assert not os.path.exists(args["state_dir"])
 
 
 def test_bad_txqueuelen_names_the_role_variable(fixture_tree, tmpdir):
