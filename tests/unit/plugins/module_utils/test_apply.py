@@ -401,7 +401,6 @@ def test_lock_times_out_when_held(env):
     assert run(env, {"net.core.somaxconn": 8192}, lock_timeout=0.3)["changed"] is True
 
 
-
 def test_a_run_waiting_while_the_holder_removes_the_lock_file_locks_the_new_file(tmpdir):
     """A full revert unlinks the lock it holds. A run that was already waiting on the old file gets its
     flock on the removed inode when the holder exits; it must see that and lock the file now at the
