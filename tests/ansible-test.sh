@@ -5,7 +5,7 @@
 # enough), so the git-tracked and untracked-not-ignored files are copied (tar) into
 # $TMPDIR/tcptune-ansible-test.<hash>/ansible_collections/tcptune/linux first (kept between runs).
 # Offline except PyPI: ansible-test downloads a get-pip script from ci-files.testing.ansible.com for
-# every venv it creates; we pre-seed its cache with a stand-in built on ensurepip.
+# every venv it creates; we pre-seed its cache with tests/get_pip_standin.py (ensurepip + pip install).
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
@@ -39,19 +39,9 @@ print(re.search(r"pip='([0-9.]+)'", src).group(1))
 EOF
 )
 seed=$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py
-if [ ! -f "$seed" ]; then
+if ! cmp -s tests/get_pip_standin.py "$seed"; then
     mkdir -p "$(dirname "$seed")"
-    cat >"$seed" <<'EOF'
-# Stand-in for get-pip.py (ci-files.testing.ansible.com is unreachable): bootstrap pip with
-# ensurepip, then install what ansible-test asked for from PyPI.
-import ensurepip
-import subprocess
-import sys
-
-ensurepip.bootstrap(upgrade=True)
-args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
-sys.exit(subprocess.call([sys.executable, "-m", "pip", "install"] + args))
-EOF
+    cp tests/get_pip_standin.py "$seed"
     echo "ansible-test.sh: seeded $seed"
 fi
 
