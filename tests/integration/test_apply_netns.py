@@ -15,31 +15,20 @@ __metaclass__ = type
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
 
 import ansible_collections
+from preconditions import needs_unshare
 
 RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "netns_runner.py")
 PER_NETNS = ["net.core.somaxconn", "net.ipv4.tcp_rmem", "net.ipv4.tcp_fin_timeout",
              "net.ipv4.ip_local_port_range", "net.ipv4.tcp_congestion_control"]
 
 
-def _unshare_problem():
-    if os.geteuid() != 0:
-        return "needs root to create network namespaces (unshare --net)"
-    if shutil.which("unshare") is None:
-        return "the unshare command (util-linux) is not installed"
-    probe = subprocess.run(["unshare", "--net", "true"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
-    if probe.returncode != 0:
-        return "unshare --net does not work here: %s" % probe.stderr.decode("utf-8", "replace").strip()
-    return None
-
-
-pytestmark = pytest.mark.skipif(_unshare_problem() is not None, reason=str(_unshare_problem()))
+pytestmark = needs_unshare()
 
 
 def host(name):

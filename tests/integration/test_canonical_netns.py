@@ -12,30 +12,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-import shutil
 import subprocess
 
 import pytest
 
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, sizing
+from preconditions import needs_unshare
 
 RESERVED = "/proc/sys/net/ipv4/ip_local_reserved_ports"
 PORT_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
 
 
-def _unshare_problem():
-    if os.geteuid() != 0:
-        return "needs root to create network namespaces (unshare --net)"
-    if shutil.which("unshare") is None:
-        return "the unshare command (util-linux) is not installed"
-    probe = subprocess.run(["unshare", "--net", "true"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
-    if probe.returncode != 0:
-        return "unshare --net does not work here: %s" % probe.stderr.decode("utf-8", "replace").strip()
-    return None
-
-
-pytestmark = pytest.mark.skipif(_unshare_problem() is not None, reason=str(_unshare_problem()))
+pytestmark = needs_unshare()
 
 
 def kernel_reads_back(path, text):

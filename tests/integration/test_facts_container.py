@@ -14,30 +14,17 @@ __metaclass__ = type
 
 import json
 import os
-import shutil
 import subprocess
 import uuid
 
-import pytest
-
 import ansible
+from preconditions import TEST_IMAGE as IMAGE, needs_podman
 
-IMAGE = "localhost/tcptune-debian:12"
 COLLECTION = "/opt/coll/ansible_collections/tcptune/linux"
 MEMORY_BYTES = 512 * 1024 * 1024
 
 
-def _podman_problem():
-    if os.geteuid() != 0:
-        return "needs root for podman"
-    if shutil.which("podman") is None:
-        return "podman is not installed"
-    if subprocess.run(["podman", "image", "exists", IMAGE], check=False).returncode != 0:
-        return "image %s is missing (build it with tests/testbed.sh)" % IMAGE
-    return None
-
-
-pytestmark = pytest.mark.skipif(_podman_problem() is not None, reason=str(_podman_problem()))
+pytestmark = needs_podman(IMAGE)
 
 
 def facts_in_container(tmp_path, *podman_options):

@@ -15,31 +15,19 @@ __metaclass__ = type
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
 
 import ansible_collections
+from preconditions import needs_unshare
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPEC = {"established": 300, "established6": 20, "close_wait": 40, "fin_wait2": 10, "time_wait": 30}
 
 
-def _unshare_problem():
-    if os.geteuid() != 0:
-        return "needs root to create network namespaces (unshare --net)"
-    for command in ("unshare", "ss", "ip"):
-        if shutil.which(command) is None:
-            return "the %s command is not installed" % command
-    probe = subprocess.run(["unshare", "--net", "true"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
-    if probe.returncode != 0:
-        return "unshare --net does not work here: %s" % probe.stderr.decode("utf-8", "replace").strip()
-    return None
-
-
-pytestmark = pytest.mark.skipif(_unshare_problem() is not None, reason=str(_unshare_problem()))
+pytestmark = needs_unshare(("unshare", "ss", "ip"))
 
 
 def in_netns(unshare, helper, *args):
