@@ -220,6 +220,12 @@ def scope_on(key, kernel):
     return NETNS if tuple(kernel) >= key.netns_since else GLOBAL
 
 
+def exists_on(key, kernel):
+    """Whether kernel version ``kernel`` has the key at all (the VM tests check every such key live)."""
+    kernel = tuple(kernel)
+    return kernel >= key.since and (key.removed is None or kernel < key.removed)
+
+
 def absent_reason(key, kernel, in_init_netns):
     """Why the key cannot be set here, or None when it can (before probing /proc/sys).
 

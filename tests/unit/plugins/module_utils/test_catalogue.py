@@ -152,3 +152,16 @@ def test_somaxconn_maximum_depends_on_the_kernel():
     row = catalogue.get("net.core.somaxconn")
     assert catalogue.validation_errors(row, 131072, (4, 1, 0)) == []
     assert "on kernels before 4.1" in catalogue.validation_errors(row, 131072, (3, 10, 0))[0]
+
+
+@pytest.mark.parametrize("name, kernel, present", [
+    ("net.ipv4.tcp_tw_recycle", (4, 11, 0), True),
+    ("net.ipv4.tcp_tw_recycle", (4, 12, 0), False),
+    ("net.ipv4.tcp_tw_reuse_delay", (6, 13, 9), False),
+    ("net.ipv4.tcp_tw_reuse_delay", (6, 14, 0), True),
+    ("net.core.somaxconn", (3, 10, 0), True),
+])
+def test_exists_on_follows_since_and_removed(name, kernel, present):
+    key = catalogue.get(name)
+    assert catalogue.exists_on(key, kernel) is present
+    assert (catalogue.absent_reason(key, kernel, True) is None) is present
