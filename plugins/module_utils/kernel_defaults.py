@@ -16,6 +16,7 @@ __metaclass__ = type
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 NR_OPEN_DEFAULT = 1048576  # fs/file.c: sysctl_nr_open = 1024 * 1024
+FD_SETSIZE = 1024  # select() cannot watch a descriptor >= FD_SETSIZE (glibc sys/select.h)
 
 
 def roundup_pow2(number):

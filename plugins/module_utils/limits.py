@@ -13,6 +13,7 @@ import glob
 import os
 import re
 
+from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError, atomic_write, read_file
 from ansible_collections.tcptune.linux.plugins.module_utils.sysctld import (
     DEFAULT_SYSCTL_SOURCES, boot_files, parse_sysctl_file)
@@ -29,15 +30,13 @@ SERVICE_DROPIN = "etc/systemd/system/%s.service.d/" + FILE_NAME
 HEADER = "# Managed by tcptune.linux (nofile_limits). Do not edit: the next run overwrites this file.\n"
 _UNIT = re.compile(r"^[A-Za-z0-9:_.\\@-]+$")
 
-# select() cannot watch a descriptor >= 1024 (FD_SETSIZE), so login shells and the programs they
-# start keep a soft limit of 1024; a program that needs more raises its own soft limit up to hard.
-LOGIN_SOFT = 1024
+# select() cannot watch a descriptor >= FD_SETSIZE, so login shells and the programs they start keep
+# that soft limit; a program that needs more raises its own soft limit up to hard.
+LOGIN_SOFT = kd.FD_SETSIZE
 # What systemd >= 240 gives every unit without DefaultLimitNOFILE: soft 1024, hard 512 Ki
 # (HIGH_RLIMIT_NOFILE in src/basic/def.h, "units: raise default RLIMIT_NOFILE hard limit", v240).
 # sshd, getty and so every login inherit it before pam_limits applies limits.d.
 SYSTEMD_DEFAULT_NOFILE = (1024, 524288)
-# fs/file.c: sysctl_nr_open = 1024 * 1024, what the kernel boots with unless a sysctl file says otherwise.
-KERNEL_NR_OPEN = 1048576
 # systemd's manager configuration: the main file, then drop-ins merged by name (the first
 # directory wins) and read in name order, later files overriding earlier ones.
 SYSTEM_CONF = "etc/systemd/system.conf"
@@ -69,7 +68,7 @@ def persisted_nr_open(root):
     """(fs.nr_open the next boot sets, the file that sets it). The last sysctl file in
     systemd-sysctl order that sets it wins; without one the kernel keeps its default."""
     sources = [os.path.join(root, path.lstrip("/")) for path in DEFAULT_SYSCTL_SOURCES]
-    value, source = KERNEL_NR_OPEN, "kernel default"
+    value, source = kd.NR_OPEN_DEFAULT, "kernel default"
     for path in boot_files(sources):
         text = read_file(path) or ""
         setting = parse_sysctl_file(text).get("fs.nr_open")

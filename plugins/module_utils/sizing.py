@@ -14,7 +14,7 @@ __metaclass__ = type
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, memory_rules, sizing_rules
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_rules import (  # noqa: F401 (re-exported)
-    CONNTRACK_ENTRY_BYTES, PER_SOCKET_BYTES, SAFE_MEMORY_FRACTION)
+    CONNTRACK_ENTRY_BYTES, PER_SOCKET_BYTES, SAFE_MEMORY_FRACTION, gb_text)
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import (  # noqa: F401 (re-exported)
     DEFAULT_PROFILE, HOST_OVERRIDES, PROFILES, WORKLOAD_NUMBERS, WORKLOAD_OPTIONS, SizingInputError,
     host_from_facts, resolve_workload, validate_host)
@@ -22,10 +22,6 @@ from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import
 __all__ = ["compute_plan", "memory_estimate", "DEFAULT_PROFILE", "HOST_OVERRIDES", "PROFILES", "WORKLOAD_NUMBERS",
            "WORKLOAD_OPTIONS", "SizingInputError", "host_from_facts", "resolve_workload", "validate_host",
            "PER_SOCKET_BYTES", "SAFE_MEMORY_FRACTION", "CONNTRACK_ENTRY_BYTES"]
-
-
-def _gb(number):
-    return "%.2f GB" % (number / 1e9)
 
 
 def compute_plan(host, workload):
@@ -116,9 +112,9 @@ def memory_estimate(ctx, per_socket, source, capacity):
             "infeasible: %d connections need %s (slab %s for %d sockets x %d B, userspace %s, TIME_WAIT %s, "
             "conntrack %s, busy buffers up to tcp_mem max %s), above %d %% of %s %s (%s); at most about %d "
             "connections fit"
-            % (work["target_connections"] or 0, _gb(total), _gb(slab), sockets, per_socket, _gb(userspace),
-               _gb(time_wait), _gb(conntrack), _gb(buffers), SAFE_MEMORY_FRACTION * 100,
-               "the cgroup memory limit" if memory < host["memory_bytes"] else "RAM", _gb(memory), _gb(safe),
+            % (work["target_connections"] or 0, gb_text(total), gb_text(slab), sockets, per_socket, gb_text(userspace),
+               gb_text(time_wait), gb_text(conntrack), gb_text(buffers), SAFE_MEMORY_FRACTION * 100,
+               "the cgroup memory limit" if memory < host["memory_bytes"] else "RAM", gb_text(memory), gb_text(safe),
                capacity))
     ctx["explain"]["memory_estimate"] = {
         "value": total, "reason": None, "note": None,

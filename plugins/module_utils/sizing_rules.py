@@ -43,7 +43,6 @@ FD_HEADROOM_FRACTION = 0.10  # descriptors on top of the sockets (logs, pipes, e
 NOFILE_BASE = 1024
 NOFILE_FLOOR = 65536
 FILE_MAX_BASE = 65536
-LOGIN_NOFILE_SOFT = 1024  # select() cannot handle fds >= 1024: login sessions keep soft 1024
 PORT_RANGE_HEADROOM = 1.25
 PORT_RANGE_FLOOR = 1024
 # With allow_lower only: tcp_rmem[1] is the initial receive window's space (a337531b942b, 4.19.86+);
@@ -208,7 +207,8 @@ def in_force(ctx, key):
     return value if value is not None else kernel_default(host, key)
 
 
-def _gb(number):
+def gb_text(number):
+    """Bytes as the "N.NN GB" the plan's messages use."""
     return "%.2f GB" % (number / 1e9)
 
 
@@ -252,7 +252,7 @@ def rule_tcp_mem(ctx):
         grow_bytes = max(doubled[2] - base[2], 0) * page
         if available is not None and grow_bytes > available:
             ctx["warnings"].append("tcp_mem: TCP memory pressure was seen but MemAvailable (%s) cannot hold a "
-                                   "doubled tcp_mem (%s more); left as is" % (_gb(available), _gb(grow_bytes)))
+                                   "doubled tcp_mem (%s more); left as is" % (gb_text(available), gb_text(grow_bytes)))
         elif need is None or doubled[2] > need[2]:
             need = doubled
             reason = finding_reason(finding, "TCP entered memory pressure: pressure twice the kernel default "
@@ -341,8 +341,8 @@ def rule_socket_buffers(ctx, key):
                 "tcp buffers: %d sockets x default buffers (%d + %d bytes) = %s exceed tcp_mem pressure (%s) "
                 "if all are busy at once; TCP then enters memory pressure (TcpExt.TCPMemoryPressures). "
                 "tcp_rmem[1] is not lowered (it sets the initial receive window); with allow_lower it would "
-                "be %d" % (sockets, base[1], wmem_middle, _gb(sockets * (base[1] + wmem_middle)),
-                           _gb(tcp_mem[1] * page), fitted))
+                "be %d" % (sockets, base[1], wmem_middle, gb_text(sockets * (base[1] + wmem_middle)),
+                           gb_text(tcp_mem[1] * page), fitted))
     plan_key(ctx, key, need, reason,
              "max = roundup_pow2(2 x BDP) on every kernel, at most tcp_mem max bytes / %d; min and default "
              "kept (default lowered only with allow_lower, not below %d)"
@@ -718,7 +718,7 @@ def rule_files(ctx):
             ctx["skip_wanted"]["fs.file-max"] = file_need
             ctx["warnings"].append("files: fs.file-max is %d but %d sockets need about %d open files; it is "
                                    "global: raise it on the host" % (file_max_live, sockets, file_need))
-    ctx["limits"] = {"login": {"soft": min(LOGIN_NOFILE_SOFT, hard), "hard": hard},
+    ctx["limits"] = {"login": {"soft": min(kd.FD_SETSIZE, hard), "hard": hard},
                      "services": {"soft": hard, "hard": hard}, "nr_open": nr_open, "file_max": file_max}
     ctx["predicted"].update({"files_needed": file_need, "file_max_current": file_max_live,
                              "file_max_suffices": file_need <= file_max, "nofile_needed_per_process": per_process,
@@ -727,7 +727,7 @@ def rule_files(ctx):
         "value": ctx["limits"], "reason": reason, "note": None,
         "formula": "hard = max(%d, roundup(sockets x %.2f + %d, 1024)), never above fs.nr_open; login sessions "
                    "keep soft %d (select()); services soft = hard"
-                   % (NOFILE_FLOOR, 1 + FD_HEADROOM_FRACTION, NOFILE_BASE, LOGIN_NOFILE_SOFT),
+                   % (NOFILE_FLOOR, 1 + FD_HEADROOM_FRACTION, NOFILE_BASE, kd.FD_SETSIZE),
         "inputs": {"sockets": sockets, "per_process_files": per_process, "nr_open_live": nr_open_live},
         "kernel_default": {"soft": 1024, "hard": 4096}, "source": "facts §7"}
 
