@@ -1,14 +1,26 @@
-"""Apply cost: wall time of tcp_tuning's second (idempotent) run vs a one-task-per-key baseline.
+"""Apply cost: wall time of an idempotent tune-tcp.yml run vs the usual one-task-per-key way.
 
-    python3 bench/apply_cost/run.py [--hosts 1,10,30] [--repeats 3] [--profile high_concurrency_server] [--smoke]
+    python3 bench/apply_cost/run.py [--hosts 1,10,30] [--repeats 3] [--workload gateway|preset]
+                                    [--role-only] [--vm] [--smoke]
 
 Containers (privileged, `sleep infinity`) are reached with ansible_connection=containers.podman.podman;
-forks = number of hosts. For each host count: playbooks/tune-tcp.yml runs once to converge, then the
-baseline (bench/apply_cost/baseline/playbook.yml: one ansible.posix.sysctl run per key the role wrote,
-plus community.general.pam_limits) runs once to converge; then the two idempotent runs alternate
---repeats times on the same containers. Reported: median wall time of each, and ours / baseline.
-Both are whole ansible-playbook processes limited to the containers (the fleet-report play on
-localhost is left out), with the same environment: e.g. ANSIBLE_PIPELINING=1 applies to both.
+forks = max(hosts, 5). --vm: one whole Debian 12 guest under qemu (tests/vm/vm.py) over ssh, where the
+global keys (tcp_mem, conntrack, fs.*) and the systemd nofile default are written too.
+
+For each host count: playbooks/tune-tcp.yml runs once to converge; then the baseline
+(bench/apply_cost/baseline/playbook.yml) is given exactly what ours wrote on the first host: one
+ansible.posix.sysctl run per key of our sysctl.d file, community.general.pam_limits for the nofile
+lines of our limits.d file, and one ansible.builtin.copy per other file of ours (systemd drop-ins,
+txqueuelen persistence). It converges once; then the idempotent runs of both alternate --repeats times
+on the same hosts. Reported: medians, ours / baseline, and the changing (first) runs.
+
+Both are whole ansible-playbook processes limited to the benchmark group (tune-tcp.yml's report play on
+localhost is left out), with the same environment: ANSIBLE_PIPELINING applies to both (--vm sets it,
+as the VM scenario does).
+
+Workloads: `gateway` (default) declares connections, accept and outbound rates, a bandwidth x RTT and
+reserved ports, so the plan has a reason to change most keys; `preset` is high_concurrency_server
+alone, which since #11 changes only the few keys its preset numbers need.
 """
 
 import argparse
@@ -20,27 +32,87 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, REPO)
 
-from bench.lib.playbook import PLAYBOOK, role_ready, run_playbook, venv, write_inventory  # noqa: E402
+from bench.lib.playbook import GROUP, PLAYBOOK, role_ready, run_playbook, venv, write_inventory  # noqa: E402
 from bench.lib.output import emit  # noqa: E402
 from bench.lib.podman import Container  # noqa: E402
+from bench.lib.vm import Guest  # noqa: E402
 
 BASELINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "baseline", "playbook.yml")
-# --role-only: the role in a play of its own, without tune-tcp.yml's reachability ping.
+# --role-only: the role in a play of its own, without tune-tcp.yml's tasks around it.
 ROLE_ONLY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "role_only", "playbook.yml")
 SYSCTL_FILE = "/etc/sysctl.d/60-tcptune.conf"  # tcp_tuning_sysctl_path default
-LIMITS_FILE = "/etc/security/limits.d/60-tcptune-nofile.conf"  # nofile_limits module default
-COLUMNS = ("hosts", "forks", "keys", "ours_s", "baseline_s", "ours/baseline", "target", "runs")
-TARGETS = {1: 0.35, 30: 0.3}  # issue #13
+LIMITS_FILE = "/etc/security/limits.d/60-tcptune-nofile.conf"  # limits.LIMITS_FILE
+# Our other persisted files (limits.py, txqueue.py), copied as files by the baseline.
+OTHER_FILES = ("/etc/systemd/system.conf.d/60-tcptune-nofile.conf",
+               "/etc/udev/rules.d/90-tcptune-txqueuelen.rules",
+               "/etc/systemd/network/60-tcptune-txqueuelen.link")
+COLUMNS = ("hosts", "forks", "remote_runs_baseline", "ours_s", "baseline_s", "ours/baseline", "target",
+           "first_ours/baseline", "runs")
+TARGETS = {1: 0.35, 30: 0.3}  # issue #13, containers
+VM_TARGET = 0.25  # issue #13, one whole VM host
 DEFAULT_HOSTS = "1,10,30"
-TIMEOUT = 900
+TIMEOUT = 1800
+WORKLOADS = {
+    # A gateway: many inbound connections at a high accept rate, outbound connections to upstreams,
+    # 1 Gbit/s at 50 ms, and a local service on 8080-8082 the ephemeral range must not take.
+    "gateway": {"tcp_tuning_profile": "high_concurrency_server", "tcp_tuning_target_connections": 100000,
+                "tcp_tuning_accept_rate": 20000, "tcp_tuning_outbound_rate": 20000,
+                "tcp_tuning_bandwidth_mbps": 1000, "tcp_tuning_rtt_ms": 50,
+                "tcp_tuning_reserved_ports": ["8080-8082"]},
+    "preset": {"tcp_tuning_profile": "high_concurrency_server"},
+}
 
 
-def sysctl_written(container):
-    """key -> value from the sysctl.d file tcp_tuning persisted (what the baseline must set too)."""
+class ContainerHosts:
+    """Benchmark hosts in Podman containers."""
+
+    def __init__(self, count):
+        self.hosts = [Container("bench-apply-%d" % index) for index in range(count)]
+
+    def start(self):
+        for host in self.hosts:
+            host.start()
+
+    def stop(self):
+        for host in self.hosts:
+            host.remove()
+
+    def inventory(self, count, workdir):
+        return write_inventory([host.name for host in self.hosts[:count]], workdir)
+
+    def read(self, path):
+        """The file on the first host, or None when absent."""
+        done = self.hosts[0].exec(["cat", path], check=False)
+        return done.stdout if done.returncode == 0 else None
+
+
+class VmHost:
+    """One whole Debian 12 guest (bench.lib.vm.Guest): its own kernel, systemd and PAM."""
+
+    def __init__(self):
+        self.guest = Guest("bench-apply-vm", release="12", memory_mb=4096)
+
+    def start(self):
+        self.guest.__enter__()
+
+    def stop(self):
+        self.guest.stop_quietly()
+
+    def inventory(self, _count, workdir):
+        return self.guest.inventory(workdir, group=GROUP)
+
+    def read(self, path):
+        done = self.guest.run(["cat", path], check=False)
+        return done.stdout if done.returncode == 0 else None
+
+
+def sysctl_written(text):
+    """key -> value of a sysctl.d file (what the baseline must set too)."""
     values = {}
-    for line in container.read(SYSCTL_FILE).splitlines():
+    for line in (text or "").splitlines():
         line = line.strip()
         if line and not line.startswith(("#", ";")) and "=" in line:
             key, value = line.split("=", 1)
@@ -48,75 +120,90 @@ def sysctl_written(container):
     return values
 
 
-def nofile_written(container):
-    """(soft, hard) nofile from the limits.d file tcp_tuning wrote, or (None, None) when it wrote none
-    (the plan asked for no limit, or one not above what logins inherit): the baseline then sets none."""
-    found = {}
-    text = container.exec(["cat", LIMITS_FILE], check=False).stdout
-    for fields in (line.split() for line in text.splitlines()):
-        if len(fields) == 4 and fields[0] == "*" and fields[2] == "nofile":
-            found[fields[1]] = int(fields[3])
-    return found.get("soft"), found.get("hard")
+def nofile_written(text):
+    """[{domain, type, value}] of the nofile lines of a limits.d file, in file order."""
+    lines = []
+    for fields in (line.split() for line in (text or "").splitlines()):
+        if len(fields) == 4 and not fields[0].startswith("#") and fields[2] == "nofile":
+            lines.append({"domain": fields[0], "type": fields[1], "value": fields[3]})
+    return lines
 
 
-def measure(count, containers, args, workdir):
-    names = [container.name for container in containers[:count]]
-    inventory = write_inventory(names, workdir)
+def baseline_vars(hosts):
+    """What ours wrote on the first host, as the baseline's variables."""
+    files = dict((path, hosts.read(path)) for path in OTHER_FILES)
+    return {"baseline_sysctl": sysctl_written(hosts.read(SYSCTL_FILE)),
+            "baseline_nofile": nofile_written(hosts.read(LIMITS_FILE)),
+            "baseline_files": [{"path": path, "content": text} for path, text in files.items() if text is not None]}
+
+
+def remote_runs(variables):
+    """Remote module runs of one idempotent baseline run on one host: one per key, limit line and file."""
+    return len(variables["baseline_sysctl"]) + len(variables["baseline_nofile"]) + len(variables["baseline_files"])
+
+
+def measure(count, hosts, args, workdir):
+    inventory = hosts.inventory(count, workdir)
     forks = max(count, 5)
-    ours_vars = {"tcp_tuning_profile": args.profile}
+    ours_vars = {"@" + _write(workdir, "ours-vars.json", WORKLOADS[args.workload]): None}
     ours_playbook = ROLE_ONLY if args.role_only else PLAYBOOK
     first = run_playbook(ours_playbook, inventory, ours_vars, forks, TIMEOUT)  # converge: the first run changes things
-    keys = sysctl_written(containers[0])
-    soft, hard = nofile_written(containers[0])
-    baseline_vars_path = os.path.join(workdir, "baseline-vars.json")
-    with open(baseline_vars_path, "w") as handle:
-        json.dump({"baseline_sysctl": keys, "baseline_nofile_soft": soft, "baseline_nofile_hard": hard}, handle)
-    baseline_vars = {"@" + baseline_vars_path: None}
-    baseline_first = run_playbook(BASELINE, inventory, baseline_vars, forks, TIMEOUT)
+    variables = baseline_vars(hosts)
+    baseline_extra = {"@" + _write(workdir, "baseline-vars.json", variables): None}
+    baseline_first = run_playbook(BASELINE, inventory, baseline_extra, forks, TIMEOUT)
     ours, baseline = [], []
     if args.smoke:  # one run each: the first (changing) runs stand in for the idempotent ones
         ours, baseline = [first], [baseline_first]
     for _repeat in range(0 if args.smoke else args.repeats):  # alternate, so background load hits both alike
         ours.append(run_playbook(ours_playbook, inventory, ours_vars, forks, TIMEOUT))
-        baseline.append(run_playbook(BASELINE, inventory, baseline_vars, forks, TIMEOUT))
+        baseline.append(run_playbook(BASELINE, inventory, baseline_extra, forks, TIMEOUT))
     ours_s, baseline_s = statistics.median(ours), statistics.median(baseline)
-    row = {"hosts": count, "forks": forks, "keys": len(keys), "ours_s": round(ours_s, 2),
-           "baseline_s": round(baseline_s, 2), "ours/baseline": round(ours_s / baseline_s, 3),
-           "target": TARGETS.get(count), "runs": args.repeats}
+    row = {"hosts": count, "forks": forks, "remote_runs_baseline": remote_runs(variables),
+           "ours_s": round(ours_s, 2), "baseline_s": round(baseline_s, 2),
+           "ours/baseline": round(ours_s / baseline_s, 3),
+           "target": VM_TARGET if args.vm else TARGETS.get(count),
+           "first_ours/baseline": round(first / baseline_first, 3), "runs": args.repeats}
     return row, {"hosts": count, "ours_s": ours, "baseline_s": baseline, "first_runs_s": [first, baseline_first],
-                 "sysctl": keys,
-                 "nofile": [soft, hard]}
+                 "baseline_vars": variables}
+
+
+def _write(workdir, name, data):
+    path = os.path.join(workdir, name)
+    with open(path, "w") as handle:
+        json.dump(data, handle)
+    return path
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 bench/apply_cost/run.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--hosts", default=DEFAULT_HOSTS, help="comma-separated host counts")
+    parser.add_argument("--hosts", default=DEFAULT_HOSTS, help="comma-separated host counts (containers)")
     parser.add_argument("--repeats", type=int, default=3, help="timed idempotent runs of each, median reported")
-    parser.add_argument("--profile", default="high_concurrency_server")
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), default="gateway")
     parser.add_argument("--role-only", action="store_true", help="time the role in its own play, not tune-tcp.yml")
-    parser.add_argument("--smoke", action="store_true", help="1 host, one (first, changing) run of each (CI)")
+    parser.add_argument("--vm", action="store_true", help="one whole Debian 12 VM host instead of containers")
+    parser.add_argument("--smoke", action="store_true", help="1 container, one (first, changing) run of each (CI)")
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: remove containers
-    counts = [1] if args.smoke else sorted(int(part) for part in args.hosts.split(","))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: remove the hosts
+    counts = [1] if (args.smoke or args.vm) else sorted(int(part) for part in args.hosts.split(","))
     if args.smoke:
-        args.repeats = 1
+        args.repeats, args.vm = 1, False
     if venv() is None or not role_ready():
-        reason = "no venv with ansible 14.5.0" if venv() is None else "roles/tcp_tuning or the playbook is missing"
+        reason = "no venv with ansible" if venv() is None else "roles/tcp_tuning or the playbook is missing"
         if args.smoke:
             print("SKIP apply_cost: %s" % reason)
             return 0
         raise SystemExit("apply_cost: %s" % reason)
-
-    containers = [Container("bench-apply-%d" % index) for index in range(max(counts))]
+    if args.vm:
+        os.environ["ANSIBLE_PIPELINING"] = "1"  # as molecule/vm; both sides alike
+    hosts = VmHost() if args.vm else ContainerHosts(max(counts))
     rows, details, failure = [], [], None
     try:
-        for container in containers:
-            container.start()
+        hosts.start()
         with tempfile.TemporaryDirectory(prefix="bench-apply-") as workdir:
             for count in counts:
                 try:
-                    row, detail = measure(count, containers, args, workdir)
+                    row, detail = measure(count, hosts, args, workdir)
                 except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:  # keep the counts measured so far
                     failure = "%d hosts: %s" % (count, error)
                     print(failure, file=sys.stderr)
@@ -124,16 +211,22 @@ def main(argv=None):
                 rows.append(row)
                 details.append(detail)
                 print("%d host(s): ours %.2f s, baseline %.2f s" % (count, row["ours_s"], row["baseline_s"]))
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        failure = "hosts did not start: %s" % error
+        print(failure, file=sys.stderr)
     finally:
-        for container in containers:
-            container.remove()
-    name = "apply_cost" + ("-smoke" if args.smoke else "" if args.hosts == DEFAULT_HOSTS else "-hosts" + args.hosts)
+        hosts.stop()
+    name = "apply_cost" + ("-smoke" if args.smoke else "-vm" if args.vm
+                           else "" if args.hosts == DEFAULT_HOSTS else "-hosts" + args.hosts)
     name += "-role-only" if args.role_only else ""
-    command = "python3 bench/apply_cost/run.py" + (" --smoke" if args.smoke else
-                                                   " --hosts %s --repeats %d" % (args.hosts, args.repeats))
+    name += "" if args.workload == "gateway" else "-" + args.workload
+    command = "python3 bench/apply_cost/run.py" + (" --smoke" if args.smoke else " --vm --repeats %d" % args.repeats
+                                                   if args.vm else " --hosts %s --repeats %d" % (args.hosts, args.repeats))
     command += " --role-only" if args.role_only else ""
-    emit(name.replace(",", "_"), COLUMNS, rows, runs=details, loadavg_at_end=os.getloadavg(), profile=args.profile,
-         ansible_pipelining=os.environ.get("ANSIBLE_PIPELINING"), command=command, failure=failure)
+    command += "" if args.workload == "gateway" else " --workload " + args.workload
+    emit(name.replace(",", "_"), COLUMNS, rows, runs=details, loadavg_at_end=os.getloadavg(),
+         workload=WORKLOADS[args.workload], ansible_pipelining=os.environ.get("ANSIBLE_PIPELINING"),
+         hosts_kind="vm (Debian 12, qemu TCG)" if args.vm else "podman containers", command=command, failure=failure)
     return 1 if failure else 0
 
 

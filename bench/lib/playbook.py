@@ -14,7 +14,8 @@ from typing import Any, Dict, List, Optional
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOK = os.path.join(REPO, "playbooks", "tune-tcp.yml")
 ROLE_TASKS = os.path.join(REPO, "roles", "tcp_tuning", "tasks", "main.yml")
-COLLECTIONS_ROOT = "/tmp/bench-collections"  # holds ansible_collections/tcptune/linux -> REPO
+# This checkout's collections root, as tests/run-all.sh makes it: ansible_collections/tcptune/linux -> REPO.
+COLLECTIONS_ROOT = os.path.join(REPO, ".cache", "collections")
 GROUP = "bench"  # the inventory group holding the containers
 VENVS = (os.path.join(REPO, ".venv"), "/tmp/benchvenv")
 
@@ -43,10 +44,16 @@ def _has_collections(path: str) -> bool:
 
 
 def collections_path() -> str:
-    """A collections root where tcptune.linux resolves to this checkout (symlink)."""
+    """A collections root where tcptune.linux resolves to this checkout.
+
+    Kept inside the checkout and re-pointed whenever it resolves elsewhere: a shared link in /tmp once
+    pointed at a removed checkout, and the benchmarks then failed or ran another checkout's code.
+    """
     link = os.path.join(COLLECTIONS_ROOT, "ansible_collections", "tcptune", "linux")
-    if not os.path.islink(link):
+    if os.path.realpath(link) != os.path.realpath(REPO):
         os.makedirs(os.path.dirname(link), exist_ok=True)
+        if os.path.lexists(link):
+            os.remove(link)
         os.symlink(REPO, link)
     return COLLECTIONS_ROOT
 

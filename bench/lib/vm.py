@@ -13,11 +13,13 @@ import tempfile
 import time
 from typing import Any, Dict, List
 
+from bench.lib.playbook import collections_path
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VM_TOOL = os.path.join(REPO, "tests", "vm", "vm.py")
 BUILD_TOOL = os.path.join(REPO, "tests", "vm", "build.sh")
 VENV = os.path.join(REPO, ".venv")
-COLLECTIONS = os.path.join(REPO, ".cache", "collections")
+COLLECTIONS = collections_path()
 PLAYBOOK = os.path.join(REPO, "playbooks", "tune-tcp.yml")
 
 
@@ -113,8 +115,6 @@ class Guest:
     def tune(self, extra_vars: Dict[str, Any], timeout: float = 600) -> Dict[str, Any]:
         """Run playbooks/tune-tcp.yml on this guest with extra vars; returns {seconds, recap, stdout tail}."""
         playbook_bin = os.path.join(VENV, "bin", "ansible-playbook")
-        if not os.path.exists(os.path.join(COLLECTIONS, "ansible_collections", "tcptune", "linux")):
-            subprocess.run(["make", "collection"], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
         with tempfile.TemporaryDirectory(prefix="bench-vm-") as tmp:
             inventory = self.inventory(tmp)
             vars_file = os.path.join(tmp, "vars.json")

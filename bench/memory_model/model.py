@@ -3,10 +3,10 @@
 import os
 import platform
 import sys
-import tempfile
 from typing import Any, Dict, Optional
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from lib.playbook import collections_path  # bench/ is on sys.path (run.py of memory_model and million)
+
 TOP_CACHES = 10
 
 
@@ -17,10 +17,7 @@ def import_collection() -> None:
         return
     except ImportError:
         pass
-    root = tempfile.mkdtemp(prefix="tcptune-bench-coll-")
-    os.makedirs(os.path.join(root, "ansible_collections", "tcptune"))
-    os.symlink(REPO, os.path.join(root, "ansible_collections", "tcptune", "linux"))
-    sys.path.insert(0, root)
+    sys.path.insert(0, collections_path())
     for name in [mod for mod in sys.modules if mod.startswith("ansible_collections")]:
         del sys.modules[name]
 

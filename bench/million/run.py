@@ -26,12 +26,12 @@ import time
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, BENCH)
 
-from lib import holder, output, podman  # noqa: E402
+from lib import holder, output, playbook, podman  # noqa: E402
 from memory_model import model  # noqa: E402
 from million import figure  # noqa: E402
 
 CONTAINER = "million-box"
-REPO = model.REPO
+REPO = playbook.REPO
 COLL_IN_BOX = "/opt/coll"
 
 
@@ -153,10 +153,7 @@ def plan_step(box, target):
 # --- step 4: tune ---------------------------------------------------------------------------------
 
 def ansible_env(workdir):
-    coll = os.path.join(workdir, "coll")
-    os.makedirs(os.path.join(coll, "ansible_collections", "tcptune"))
-    os.symlink(REPO, os.path.join(coll, "ansible_collections", "tcptune", "linux"))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=coll, ANSIBLE_HOST_KEY_CHECKING="False",
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=playbook.collections_path(), ANSIBLE_HOST_KEY_CHECKING="False",
                ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="False", ANSIBLE_LOCAL_TEMP=workdir + "/tmp",
                ANSIBLE_STDOUT_CALLBACK="default")
     inventory = os.path.join(workdir, "inventory.ini")

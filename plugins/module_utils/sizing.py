@@ -16,12 +16,12 @@ from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaul
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_rules import (  # noqa: F401 (re-exported)
     CONNTRACK_ENTRY_BYTES, PER_SOCKET_BYTES, SAFE_MEMORY_FRACTION, gb_text)
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import (  # noqa: F401 (re-exported)
-    DEFAULT_PROFILE, HOST_OVERRIDES, PROFILES, WORKLOAD_NUMBERS, WORKLOAD_OPTIONS, SizingInputError,
-    host_from_facts, resolve_workload, validate_host)
+    DEFAULT_PROFILE, HOST_OVERRIDES, PROFILES, WORKLOAD_ARGUMENT_SPEC, WORKLOAD_NUMBERS, WORKLOAD_OPTIONS,
+    SizingInputError, host_from_facts, resolve_workload, validate_host, workload_from_params)
 
 __all__ = ["compute_plan", "memory_estimate", "DEFAULT_PROFILE", "HOST_OVERRIDES", "PROFILES", "WORKLOAD_NUMBERS",
-           "WORKLOAD_OPTIONS", "SizingInputError", "host_from_facts", "resolve_workload", "validate_host",
-           "PER_SOCKET_BYTES", "SAFE_MEMORY_FRACTION", "CONNTRACK_ENTRY_BYTES"]
+           "WORKLOAD_OPTIONS", "WORKLOAD_ARGUMENT_SPEC", "SizingInputError", "host_from_facts", "resolve_workload",
+           "validate_host", "workload_from_params", "PER_SOCKET_BYTES", "SAFE_MEMORY_FRACTION", "CONNTRACK_ENTRY_BYTES"]
 
 
 def compute_plan(host, workload):

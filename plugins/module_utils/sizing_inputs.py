@@ -64,6 +64,40 @@ class SizingInputError(ValueError):
 
 # --- Input validation -----------------------------------------------------------------------------
 
+# The workload options of the tcp_sizing and tcp_tune modules (documented by the doc fragment
+# tcptune.linux.workload). None means "not declared": the preset's number, if any, applies.
+WORKLOAD_ARGUMENT_SPEC = dict(
+    profile=dict(type="str", default=DEFAULT_PROFILE, choices=sorted(PROFILES)),
+    target_connections=dict(type="int"),
+    accept_rate=dict(type="float"),
+    outbound_rate=dict(type="float"),
+    bandwidth_mbps=dict(type="float"),
+    rtt_ms=dict(type="float"),
+    memory_budget_percent=dict(type="float"),
+    socket_buffer_bytes=dict(type="int"),
+    userspace_bytes_per_connection=dict(type="int"),
+    services=dict(type="list", elements="str"),
+    reserved_ports=dict(type="list", elements="str"),
+    allow_lower=dict(type="bool", default=False),
+    sockets_per_connection=dict(type="int", choices=[1, 2]),
+    tw_reuse=dict(type="bool"),
+)
+
+
+def workload_from_params(params):
+    """The workload of a module's params (WORKLOAD_ARGUMENT_SPEC), as resolve_workload takes it.
+
+    Whole floats become ints, so a declared 20000 reads back as 20000 in the plan, not 20000.0.
+    """
+    workload = {"profile": params.get("profile") or DEFAULT_PROFILE}
+    for key in WORKLOAD_OPTIONS:
+        value = params.get(key)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        workload[key] = value
+    return workload
+
+
 def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 

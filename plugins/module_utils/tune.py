@@ -190,10 +190,7 @@ def run(params, check_mode=False):
         outcome = apply.revert_all(components, txqueuelen_request=txq_paths, **common)
     else:
         mode = "audit" if params.get("audit") else ("check" if check_mode else "apply")
-        workload = dict((key, params.get(key)) for key in sizing.WORKLOAD_OPTIONS)
-        workload["profile"] = params["profile"]
-        workload["services"] = params.get("services") or []
-        workload["reserved_ports"] = [str(item) for item in params.get("reserved_ports") or []]
+        workload = sizing.workload_from_params(params)
         full_plan = params.get("plan") or sizing.compute_plan(sizing.host_from_facts(facts, {}), workload)
         plan = plan_view(full_plan, params.get("explain") or "planned")
         if not full_plan.get("feasible", True):
@@ -202,12 +199,12 @@ def run(params, check_mode=False):
         settings.update(params.get("sysctl_overrides") or {})
         txq = txqueuelen_request(params["txqueuelen"], full_plan, params.get("txqueuelen_interfaces"),
                                  params["txqueuelen_include_virtual"], params["txqueuelen_persist"],
-                                 params["allow_lower"])
+                                 bool(params.get("allow_lower")))
         if txq is not None:
             txq.update(txq_paths, run_path=_under(root, "/run"))
         nofile = limits_request(full_plan, params.get("nofile_soft"), params.get("nofile_hard"),
                                 params.get("services"), params["limits_login"], params["limits_default"],
-                                params["allow_lower"])
+                                bool(params.get("allow_lower")))
         outcome = apply.apply_all(
             settings=settings if "sysctl" in components else None,
             limits_request=nofile if "limits" in components else None,

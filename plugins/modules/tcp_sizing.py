@@ -37,66 +37,6 @@ options:
       - Pass V({}) to plan for another machine from the override options only, without the current values
         of the machine the module runs on.
     type: dict
-  profile:
-    description:
-      - Workload preset (numbers, not sysctl values). Explicit workload options override its values.
-      - V(balanced) has no numbers; the others are listed in docs/profiles.md.
-    type: str
-    choices: [balanced, high_concurrency_server, outbound_client, proxy, bulk_transfer]
-    default: balanced
-  target_connections:
-    description: Concurrent connections the host must hold. At least 1 and at most 100000000.
-    type: int
-  accept_rate:
-    description: New inbound connections per second (0 or more).
-    type: float
-  outbound_rate:
-    description: New outbound connections per second to one destination ip:port (0 or more).
-    type: float
-  bandwidth_mbps:
-    description: Bandwidth of one bulk flow in Mbit/s, for the bandwidth-delay product. Needs O(rtt_ms).
-    type: float
-  rtt_ms:
-    description: Round-trip time of a bulk flow in milliseconds. Needs O(bandwidth_mbps).
-    type: float
-  memory_budget_percent:
-    description:
-      - Ceiling, in percent of RAM, that C(tcp_mem) max may be raised to (above 0, at most 50). It is not a
-        reason to raise it.
-    type: float
-  socket_buffer_bytes:
-    description:
-      - Largest SO_RCVBUF/SO_SNDBUF applications set (QUIC, UDP, fixed-buffer TCP); raises C(net.core.rmem_max)
-        and C(wmem_max) to it. Without it they stay, since TCP autotuning never reads them.
-    type: int
-  userspace_bytes_per_connection:
-    description:
-      - Memory the application holds per connection (TLS state, buffers); counted in the feasibility check.
-        Default 0.
-    type: int
-  services:
-    description: systemd services that hold the connections; they get nofile soft = hard (C(plan.limits.services)).
-    type: list
-    elements: str
-  reserved_ports:
-    description: Listening ports (or C(low-high) ranges) to keep out of the ephemeral range.
-    type: list
-    elements: str
-  allow_lower:
-    description:
-      - Allow values below the live ones. Without it RV(plan.explain) shows what a lowered value would have been.
-    type: bool
-  sockets_per_connection:
-    description:
-      - V(1) when the peer is another host (a server's client connections), V(2) when the host holds two
-        sockets per connection (a proxy with client and upstream sockets, or loopback tests). V(proxy) presets 2.
-    type: int
-    choices: [1, 2]
-  tw_reuse:
-    description:
-      - V(true) plans C(net.ipv4.tcp_tw_reuse=1); V(false) never plans it; unset, it is planned when the
-        outbound rate needs more ports than the range gives in 60 s and C(tcp_timestamps=1).
-    type: bool
   memory_bytes:
     description: Override RAM in bytes.
     type: int
@@ -118,6 +58,8 @@ options:
   in_init_netns:
     description: Override whether the plan is for the host's own network namespace (false inside a container).
     type: bool
+extends_documentation_fragment:
+  - tcptune.linux.workload
 notes:
   - Supports check mode; it never changes anything in any mode.
   - Idle sockets cost about 4.7 KB of kernel memory each on Linux 6.x (measured on 6.18 with two million
@@ -223,16 +165,6 @@ def read_host_facts():
     return procfs.gather("/proc", "/sys")
 
 
-def _workload(params):
-    workload = {"profile": params["profile"]}
-    for key in sizing.WORKLOAD_OPTIONS:
-        value = params.get(key)
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        workload[key] = value
-    return workload
-
-
 def _speeds(interfaces):
     """interfaces option {name: Mbit/s} -> ints (YAML may give strings); bad values fail in sizing."""
     if interfaces is None:
@@ -249,20 +181,6 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             facts=dict(type="dict"),
-            profile=dict(type="str", default="balanced", choices=sorted(sizing.PROFILES)),
-            target_connections=dict(type="int"),
-            accept_rate=dict(type="float"),
-            outbound_rate=dict(type="float"),
-            bandwidth_mbps=dict(type="float"),
-            rtt_ms=dict(type="float"),
-            memory_budget_percent=dict(type="float"),
-            reserved_ports=dict(type="list", elements="str"),
-            allow_lower=dict(type="bool"),
-            sockets_per_connection=dict(type="int", choices=[1, 2]),
-            tw_reuse=dict(type="bool"),
-            socket_buffer_bytes=dict(type="int"),
-            userspace_bytes_per_connection=dict(type="int"),
-            services=dict(type="list", elements="str"),
             memory_bytes=dict(type="int"),
             memory_limit_bytes=dict(type="int"),
             page_size=dict(type="int"),
@@ -270,6 +188,7 @@ def main():
             kernel_release=dict(type="str"),
             interfaces=dict(type="dict"),
             in_init_netns=dict(type="bool"),
+            **sizing.WORKLOAD_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
@@ -281,7 +200,7 @@ def main():
                           "in_init_netns"))
         overrides["interfaces"] = _speeds(overrides["interfaces"])
         host = sizing.host_from_facts(facts, overrides)
-        workload = _workload(params)
+        workload = sizing.workload_from_params(params)
         plan = sizing.compute_plan(host, workload)
     except sizing.SizingInputError as error:
         module.fail_json(msg=str(error))

@@ -61,56 +61,6 @@ options:
     description: A plan from M(tcptune.linux.tcp_sizing) (its RV(tcptune.linux.tcp_sizing#module:plan)) to apply
       instead of computing one here.
     type: dict
-  profile:
-    description: Workload preset, as in M(tcptune.linux.tcp_sizing).
-    type: str
-    choices: [balanced, high_concurrency_server, outbound_client, proxy, bulk_transfer]
-    default: balanced
-  target_connections:
-    description: Concurrent connections the host must hold.
-    type: int
-  accept_rate:
-    description: New inbound connections per second.
-    type: float
-  outbound_rate:
-    description: New outbound connections per second to one destination ip:port.
-    type: float
-  bandwidth_mbps:
-    description: Bandwidth of one bulk flow in Mbit/s. Needs O(rtt_ms).
-    type: float
-  rtt_ms:
-    description: Round-trip time of a bulk flow in milliseconds. Needs O(bandwidth_mbps).
-    type: float
-  memory_budget_percent:
-    description: Ceiling, in percent of RAM, that C(tcp_mem) max may be raised to.
-    type: float
-  reserved_ports:
-    description: Listening ports (or C(low-high) ranges) to keep out of the ephemeral range.
-    type: list
-    elements: str
-    default: []
-  sockets_per_connection:
-    description: Sockets one connection holds, V(1) or V(2).
-    type: int
-    choices: [1, 2]
-  tw_reuse:
-    description: Plan C(net.ipv4.tcp_tw_reuse=1) (V(true)), never (V(false)), or as the outbound rate needs (unset).
-    type: bool
-  userspace_bytes_per_connection:
-    description: Memory the application holds per connection, counted in the feasibility check.
-    type: int
-  socket_buffer_bytes:
-    description: Largest SO_RCVBUF/SO_SNDBUF the applications set themselves.
-    type: int
-  allow_lower:
-    description: Allow lowering live values (sysctl keys, nofile hard limits, txqueuelen).
-    type: bool
-    default: false
-  services:
-    description: systemd services that hold the connections; they get a LimitNOFILE drop-in (soft = hard).
-    type: list
-    elements: str
-    default: []
   sysctl_overrides:
     description: Sysctl key to value; wins over the plan and is validated like every planned value.
     type: dict
@@ -192,6 +142,8 @@ options:
     description: Root of the file system the limit files are written under, for tests.
     type: path
     default: /
+extends_documentation_fragment:
+  - tcptune.linux.workload
 notes:
   - Supports check mode and diff mode.
   - Leaves no file on the target beyond the ones it manages and Ansible's own; works with pipelining.
@@ -297,20 +249,6 @@ def main():
             skip_tags=dict(type="list", elements="str"),
             audit=dict(type="bool", default=False),
             plan=dict(type="dict"),
-            profile=dict(type="str", default="balanced", choices=sorted(sizing.PROFILES)),
-            target_connections=dict(type="int"),
-            accept_rate=dict(type="float"),
-            outbound_rate=dict(type="float"),
-            bandwidth_mbps=dict(type="float"),
-            rtt_ms=dict(type="float"),
-            memory_budget_percent=dict(type="float"),
-            reserved_ports=dict(type="list", elements="str", default=[]),
-            sockets_per_connection=dict(type="int", choices=[1, 2]),
-            tw_reuse=dict(type="bool"),
-            userspace_bytes_per_connection=dict(type="int"),
-            socket_buffer_bytes=dict(type="int"),
-            allow_lower=dict(type="bool", default=False),
-            services=dict(type="list", elements="str", default=[]),
             sysctl_overrides=dict(type="dict", default={}),
             policy=dict(type="str", choices=["set", "raise"], default="set"),
             sysctl_path=dict(type="path", default="/etc/sysctl.d/60-tcptune.conf"),
@@ -330,6 +268,7 @@ def main():
             proc_path=dict(type="path", default="/proc"),
             sys_path=dict(type="path", default="/sys"),
             root=dict(type="path", default="/"),
+            **sizing.WORKLOAD_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )

@@ -19,6 +19,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
 
+from bench.lib.playbook import collections_path  # noqa: E402  pylint: disable=wrong-import-position
 from bench.lib.podman import Container  # noqa: E402  pylint: disable=wrong-import-position
 
 PLAYBOOK = os.path.join(REPO, "playbooks", "tune-tcp.yml")
@@ -28,14 +29,6 @@ WORKLOAD = {"tcp_tuning_profile": "proxy", "tcp_tuning_target_connections": 2000
 # tcp_sysctl refuses a tcp_mem that decreases, naming the key; nothing is changed on that host.
 BAD_OVERRIDE = {"net.ipv4.tcp_mem": "300000 200000 100000"}
 DRIFT_KEY, DRIFT_VALUE = "net.core.somaxconn", "1000"
-
-
-def collections_path():
-    link = os.path.join(REPO, ".cache", "collections", "ansible_collections", "tcptune", "linux")
-    if not os.path.exists(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(REPO, link)
-    return os.path.join(REPO, ".cache", "collections")
 
 
 def inventory(healthy, unreachable_first=False):
@@ -60,8 +53,9 @@ def containers_of(inv):
     return [name for name, hv in hosts.items() if hv["ansible_connection"] != "ssh"]
 
 
-def run_playbook(inv, workdir, report_dir, extra, limit=None, forks=10, timeout=1200, args=()):
-    """(returncode, stdout tail, seconds)."""
+def run_playbook(inv, workdir, report_dir, extra, limit=None, forks=10, timeout=1200, args=(), env_extra=None,
+                 whole_stdout=False):
+    """(returncode, stdout tail (or the whole stdout), seconds)."""
     inv_path = os.path.join(workdir, "inventory.json")
     with open(inv_path, "w") as handle:
         json.dump(inv, handle)
@@ -76,9 +70,32 @@ def run_playbook(inv, workdir, report_dir, extra, limit=None, forks=10, timeout=
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_HOST_KEY_CHECKING="False",
                ANSIBLE_RETRY_FILES_ENABLED="False", ANSIBLE_NOCOLOR="1",
                PATH=os.path.join(REPO, ".venv", "bin") + os.pathsep + os.environ.get("PATH", ""))
+    env.update(env_extra or {})
     began = time.monotonic()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, cwd=workdir, check=False)
-    return done.returncode, done.stdout[-6000:] + done.stderr[-3000:], time.monotonic() - began
+    output = done.stdout if whole_stdout else done.stdout[-6000:] + done.stderr[-3000:]
+    return done.returncode, output, time.monotonic() - began
+
+
+def json_document(stdout):
+    """The ansible.posix.json callback's document: the first JSON value of stdout (lines other callbacks
+    display may follow it)."""
+    return json.JSONDecoder().raw_decode(stdout[stdout.index("{"):])[0]
+
+
+def remote_runs(json_stdout):
+    """{host: [action, ...]} of the tasks that ran a module on the host, from the ansible.posix.json
+    callback's output: every task that was not skipped, less the actions that run on the controller."""
+    controller_actions = {"set_fact", "debug", "fail", "assert", "meta", "include_tasks", "import_role",
+                          "validate_argument_spec"}
+    runs = {}
+    for play in json_document(json_stdout)["plays"]:
+        for task in play["tasks"]:
+            for host, result in task["hosts"].items():
+                action = result.get("action", "").rsplit(".", 1)[-1]
+                if not result.get("skipped") and action not in controller_actions:
+                    runs.setdefault(host, []).append(result.get("action"))
+    return runs
 
 
 def load(report_dir):
@@ -103,6 +120,13 @@ def fleet_run(healthy, out, audit_serial="100%"):
             healthy_names = [n for n in names if n.endswith("drift") or "-ok" in n]
             rc, log, seconds = run_playbook(inv, workdir, tuned_dir, {}, limit=",".join(healthy_names))
             phases["tune"] = {"returncode": rc, "seconds": round(seconds, 1), "log": log, "report": load(tuned_dir)}
+            retune_dir = os.path.join(out, "retuned")
+            rc, stdout, seconds = run_playbook(inv, workdir, retune_dir, {}, limit=",".join(healthy_names),
+                                               env_extra={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"},
+                                               whole_stdout=True)
+            phases["retune"] = {"returncode": rc, "seconds": round(seconds, 1), "log": stdout[-6000:],
+                                "report": load(retune_dir), "remote_runs": remote_runs(stdout),
+                                "stats": json_document(stdout)["stats"]}
             drifted = Container(PREFIX + "drift")
             drifted.write_sysctl(DRIFT_KEY, DRIFT_VALUE)
             audit_dir = os.path.join(out, "audit")

@@ -52,6 +52,17 @@ def test_first_run_tunes_every_healthy_host(phases):
     assert all(h["reason"].startswith("changed ") for h in hosts.values())
 
 
+def test_idempotent_rerun_is_one_remote_module_run_per_host(phases):
+    """Issue #13: an idempotent run of tune-tcp.yml reaches each host once (tcp_tune), no reachability ping."""
+    retune = phases["retune"]
+    assert retune["returncode"] == 0, retune["log"]
+    assert set(retune["remote_runs"]) == set(_hosts(retune["report"]))
+    for host, actions in retune["remote_runs"].items():
+        assert actions == ["tcptune.linux.tcp_tune"], (host, actions)
+        assert retune["stats"][host]["changed"] == 0, (host, retune["stats"][host])
+    assert sorted(h["status"] for h in _hosts(retune["report"]).values()) == ["unchanged"] * 3
+
+
 def test_audit_report_has_every_host_with_its_status_and_reason(phases):
     audit = phases["audit"]
     assert audit["returncode"] == 4, audit["log"]  # unreachable (and failed) hosts fail the run

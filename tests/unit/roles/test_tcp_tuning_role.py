@@ -14,6 +14,7 @@ import re
 
 import yaml
 
+from ansible_collections.tcptune.linux.plugins.doc_fragments import workload
 from ansible_collections.tcptune.linux.plugins.module_utils import tune
 from ansible_collections.tcptune.linux.plugins.modules import tcp_tune
 
@@ -36,7 +37,8 @@ def test_every_default_is_in_argument_specs_and_back():
 
 
 def test_the_role_passes_only_options_tcp_tune_has():
-    module_options = yaml.safe_load(tcp_tune.DOCUMENTATION)["options"]
+    module_options = dict(yaml.safe_load(tcp_tune.DOCUMENTATION)["options"],
+                          **yaml.safe_load(workload.ModuleDocFragment.DOCUMENTATION)["options"])
     tasks = _load("tasks/main.yml")
     calls = [task["tcptune.linux.tcp_tune"] for task in tasks if "tcptune.linux.tcp_tune" in task]
     assert len(calls) == 2  # apply, and the audit twin in check mode

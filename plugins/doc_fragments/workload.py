@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcptune.linux contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # The workload options of tcp_sizing and tcp_tune; their argument spec is
+    # sizing_inputs.WORKLOAD_ARGUMENT_SPEC.
+    DOCUMENTATION = r"""
+options:
+  profile:
+    description:
+      - Workload preset (numbers, not sysctl values). Explicit workload options override its values.
+      - V(balanced) has no numbers; the others are listed in docs/profiles.md.
+    type: str
+    choices: [balanced, bulk_transfer, high_concurrency_server, outbound_client, proxy]
+    default: balanced
+  target_connections:
+    description: Concurrent connections the host must hold. At least 1 and at most 100000000.
+    type: int
+  accept_rate:
+    description: New inbound connections per second (0 or more).
+    type: float
+  outbound_rate:
+    description: New outbound connections per second to one destination ip:port (0 or more).
+    type: float
+  bandwidth_mbps:
+    description: Bandwidth of one bulk flow in Mbit/s, for the bandwidth-delay product. Needs O(rtt_ms).
+    type: float
+  rtt_ms:
+    description: Round-trip time of a bulk flow in milliseconds. Needs O(bandwidth_mbps).
+    type: float
+  memory_budget_percent:
+    description:
+      - Ceiling, in percent of RAM, that C(tcp_mem) max may be raised to (above 0, at most 50). It is not a
+        reason to raise it.
+    type: float
+  socket_buffer_bytes:
+    description:
+      - Largest SO_RCVBUF/SO_SNDBUF applications set (QUIC, UDP, fixed-buffer TCP); raises C(net.core.rmem_max)
+        and C(wmem_max) to it. Without it they stay, since TCP autotuning never reads them.
+    type: int
+  userspace_bytes_per_connection:
+    description:
+      - Memory the application holds per connection (TLS state, buffers); counted in the feasibility check.
+        Default 0.
+    type: int
+  services:
+    description:
+      - systemd services that hold the connections; they get nofile soft = hard (C(plan.limits.services)), and
+        M(tcptune.linux.tcp_tune) writes their C(LimitNOFILE) drop-in.
+    type: list
+    elements: str
+  reserved_ports:
+    description: Listening ports (or C(low-high) ranges) to keep out of the ephemeral range.
+    type: list
+    elements: str
+  allow_lower:
+    description:
+      - Allow values below the live ones (sysctl keys; with M(tcptune.linux.tcp_tune) also nofile hard limits and
+        txqueuelen). Without it C(plan.explain) shows what a lowered value would have been.
+    type: bool
+    default: false
+  sockets_per_connection:
+    description:
+      - V(1) when the peer is another host (a server's client connections), V(2) when the host holds two
+        sockets per connection (a proxy with client and upstream sockets, or loopback tests). V(proxy) presets 2.
+    type: int
+    choices: [1, 2]
+  tw_reuse:
+    description:
+      - V(true) plans C(net.ipv4.tcp_tw_reuse=1); V(false) never plans it; unset, it is planned when the
+        outbound rate needs more ports than the range gives in 60 s and C(tcp_timestamps=1).
+    type: bool
+"""
