@@ -220,6 +220,7 @@ def main(argv=None):
                            else "" if args.hosts == DEFAULT_HOSTS else "-hosts" + args.hosts)
     name += "-role-only" if args.role_only else ""
     name += "" if args.workload == "gateway" else "-" + args.workload
+    name += "-pipelining" if os.environ.get("ANSIBLE_PIPELINING") in ("1", "true", "True") and not args.vm else ""
     command = "python3 bench/apply_cost/run.py" + (" --smoke" if args.smoke else " --vm --repeats %d" % args.repeats
                                                    if args.vm else " --hosts %s --repeats %d" % (args.hosts, args.repeats))
     command += " --role-only" if args.role_only else ""
