@@ -10,6 +10,10 @@ Boots one Debian 12 guest (tests/vm/vm.py, qemu) and runs guest_load.py in it th
   3. tuned: playbooks/tune-tcp.yml run on the guest over ssh with a declared workload that covers
      the load (--role-vars; by default balanced, target_connections = 2 x connections since both
      ends are on the guest, memory_budget_percent 40), then the same load.
+  4. reboots: the guest reboots, tune-tcp.yml runs again with nothing declared (`balanced`, as a
+     fleet-wide default run would; the counters behind the finding are 0 after the boot), and the
+     guest reboots again. The tuned tcp_mem must be live after both boots and the re-run must change
+     nothing: the plan keeps what an earlier run persisted (sizing_rules.keep_persisted).
 Reported per row: tcp_mem, the deltas of TcpExt.TCPMemoryPressures, TCPMemoryPressuresChrono,
 TCPAbortOnMemory, TCPAbortFailed, the sockstat mem peak and the dmesg "out of memory -- consider
 tuning tcp_mem" lines. The guest is always stopped at the end.
@@ -104,17 +108,33 @@ def main(argv=None):
         rows.append(row("tuned", details["tuned"]))
         print(json.dumps(rows[-1]), flush=True)
 
+        guest.reboot()
+        reboots = {"tcp_mem_after_boot": guest.sysctl("net.ipv4.tcp_mem")}
+        rerun = guest.tune({"tcp_tuning_profile": "balanced"})
+        reboots.update(rerun_recap=rerun["recap"], rerun_summary=rerun["summary"],
+                       sysctl_d_after_rerun=guest.run(["cat", "/etc/sysctl.d/60-tcptune.conf"], check=False).stdout)
+        guest.reboot()
+        reboots["tcp_mem_after_second_boot"] = guest.sysctl("net.ipv4.tcp_mem")
+        reboots["survived"] = (reboots["tcp_mem_after_boot"] == tuned_tcp_mem
+                               and reboots["tcp_mem_after_second_boot"] == tuned_tcp_mem
+                               and " changed=0 " in " %s " % rerun["recap"])
+        print("reboot, re-run with nothing declared (%s), reboot: tcp_mem %s then %s; kept: %s"
+              % (rerun["recap"], reboots["tcp_mem_after_boot"], reboots["tcp_mem_after_second_boot"],
+                 reboots["survived"]), flush=True)
+
     emit("tcp_mem_pressure" + ("-smoke" if args.smoke else ""), COLUMNS, rows,
          command="python3 bench/tcp_mem_pressure/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
          guest=dict(facts, release=args.release, memory_mb=args.memory_mb, boot_tcp_mem=boot_tcp_mem),
          role={"extra_vars": role_vars, "seconds": tuning["seconds"], "recap": tuning["recap"],
                "summary": tuning["summary"], "tcp_mem_after": tuned_tcp_mem, "sysctl_d": persisted},
-         details=details, seconds=round(time.monotonic() - began, 1))
+         details=details, reboots=reboots, seconds=round(time.monotonic() - began, 1))
     tuned = rows[-1]
     flat = tuned["MemoryPressures"] == 0 and tuned["AbortOnMemory"] == 0 and not tuned["dmesg_oom_lines"]
     reproduced = rows[1]["AbortOnMemory"] > 0
-    print("seed 000 reproduced with the small tcp_mem: %s; counters flat after the role: %s" % (reproduced, flat))
-    return 0 if (reproduced and flat) else 1
+    print("seed 000 reproduced with the small tcp_mem: %s; counters flat after the role: %s; the tuned tcp_mem "
+          "survives a reboot, a re-run with nothing declared and a second reboot: %s"
+          % (reproduced, flat, reboots["survived"]))
+    return 0 if (reproduced and flat and reboots["survived"]) else 1
 
 
 if __name__ == "__main__":

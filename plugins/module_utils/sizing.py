@@ -33,6 +33,7 @@ def compute_plan(host, workload):
            "skip_wanted": {}, "limits": {}, "txqueuelen": {}}
     for rule in sizing_rules.ORDER:
         rule(ctx)
+    kept = sizing_rules.keep_persisted(ctx)
     capacity = sizing_rules.connections_in_memory(ctx)
 
     sysctl, skipped = {}, {}
@@ -57,10 +58,20 @@ def compute_plan(host, workload):
         current = sizing_rules.live(host, key)
         if key in parsed and current is not None and parsed[key][2] == current[2]:
             del parsed[key]  # only its default changed: the live max is not the plan's doing
-    errors = memory_rules.memory_errors(parsed, host["memory_bytes"], host["page_size"],
-                                        sizing_rules.in_force(ctx, "net.ipv4.tcp_mem"), kd.ehash_entries(host))
+    memory_args = (host["memory_bytes"], host["page_size"], sizing_rules.in_force(ctx, "net.ipv4.tcp_mem"),
+                   kd.ehash_entries(host))
+    planned_now = dict((key, value) for key, value in parsed.items() if key not in kept)
+    errors = memory_rules.memory_errors(planned_now, *memory_args)
     if errors:
         raise AssertionError("sizing broke its own memory rules: %s" % "; ".join(errors))
+    for key in kept:  # a value kept from an earlier run must still fit this host (RAM may have shrunk)
+        errors = memory_rules.memory_errors(dict(planned_now, **{key: parsed[key]}), *memory_args)
+        if errors:
+            del sysctl[key]
+            ctx["explain"][key].update(value=None, reason=None, note="not kept: " + "; ".join(errors))
+            ctx["warnings"].append("%s: persisted by an earlier run, but no longer within the memory rules here (%s); "
+                                   "it is dropped from the sysctl.d file, so the next boot does not set it again"
+                                   % (key, "; ".join(errors)))
 
     estimate, feasible, reasons = memory_estimate(ctx, per_socket, per_socket_source, capacity)
     changes = [{"key": key, "before": _text(key, sizing_rules.live(host, key)), "planned": text,

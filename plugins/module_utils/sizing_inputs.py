@@ -227,7 +227,8 @@ def resolve_workload(workload):
 # --- Host -----------------------------------------------------------------------------------------
 
 HOST_OVERRIDES = ("memory_bytes", "memory_limit_bytes", "page_size", "cpus", "kernel_release", "interfaces",
-                  "in_init_netns", "sysctl", "sysctl_unavailable", "conntrack_available", "listening_ports")
+                  "in_init_netns", "sysctl", "sysctl_unavailable", "conntrack_available", "listening_ports",
+                  "persisted")
 
 
 def host_from_facts(facts, overrides=None):
@@ -235,7 +236,8 @@ def host_from_facts(facts, overrides=None):
 
     overrides: memory_bytes, memory_limit_bytes (a cgroup memory.max), page_size, cpus, kernel_release,
     interfaces {name: speed_mbps or None}, in_init_netns, sysctl {key: value}, sysctl_unavailable
-    {key: reason}, conntrack_available, listening_ports. None values are ignored.
+    {key: reason}, conntrack_available, listening_ports, persisted {key: text} (what an earlier run wrote
+    to its sysctl.d file; tcp_tune reads it). None values are ignored.
     """
     facts = facts or {}
     overrides = dict((key, value) for key, value in (overrides or {}).items() if value is not None)
@@ -267,6 +269,7 @@ def host_from_facts(facts, overrides=None):
         "conntrack": {"available": bool(overrides.get("conntrack_available", conntrack.get("available", False))),
                       "max": conntrack.get("max"), "buckets": conntrack.get("buckets")},
         "interfaces": {},
+        "persisted": dict(overrides.get("persisted", {})),
     }
     host["sysctl"].update(overrides.get("sysctl", {}))
     host["sysctl_unavailable"].update(overrides.get("sysctl_unavailable", {}))
@@ -293,6 +296,7 @@ def validate_host(host):
     host.setdefault("memory_available_bytes", None)
     host.setdefault("findings", {})
     host.setdefault("tcp_mem_in_use_pages", None)
+    host.setdefault("persisted", {})
     ports = host.get("listening_ports") or []
     if not isinstance(ports, (list, tuple)) or not all(isinstance(port, int) and not isinstance(port, bool)
                                                        and 1 <= port <= 65535 for port in ports):

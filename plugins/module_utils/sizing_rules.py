@@ -198,6 +198,41 @@ def plan_key(ctx, key, need, reason, formula, inputs, source, compare="raise", p
     return planned
 
 
+def keep_persisted(ctx):
+    """Keep each key an earlier run persisted that is still live, when no rule plans it now.
+
+    Without this a re-run would rewrite the sysctl.d file without the key (a finding's counters were
+    reset by a reboot, or the workload shrank below a live value that is not lowered), and the next
+    boot would undo a live value the file once set: what is persisted stays what is live. A key
+    changed by hand since (live differs from the file) is left to the drift report. Returns the kept keys.
+    """
+    host = ctx["host"]
+    kept = []
+    for key, text in sorted((host.get("persisted") or {}).items()):
+        if key in ctx["wanted"] or key not in catalogue.CATALOGUE or not settable(host, key):
+            continue
+        row = catalogue.get(key)
+        current = live(host, key)
+        try:
+            persisted = catalogue.format_value(row, catalogue.coerce_value(row, text))
+        except (TypeError, ValueError):
+            continue  # not a value of this key: the file was edited by hand
+        if current is None or catalogue.format_value(row, current) != persisted:
+            continue
+        entry = ctx["explain"].setdefault(key, {
+            "value": None, "live": current, "kernel_default": kernel_default(host, key), "needed": None,
+            "formula": None, "inputs": {}, "source": None, "findings": list(row.findings), "reason": None,
+            "note": None})
+        entry["value"] = current
+        entry["reason"] = {"kind": "persisted",
+                           "detail": "%s = %s was persisted by an earlier run and is live: kept, so a reboot "
+                                     "does not undo it (state=absent reverts it; allow_lower lets a rule lower it)"
+                                     % (key, catalogue.format_value(row, current))}
+        ctx["wanted"][key] = current
+        kept.append(key)
+    return kept
+
+
 def in_force(ctx, key):
     """The value that will hold after the plan: planned where settable, else the live value."""
     host = ctx["host"]

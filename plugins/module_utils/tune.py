@@ -16,7 +16,9 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.tcptune.linux.plugins.module_utils import apply, catalogue, limits, procfs, sizing, txqueue
+from ansible_collections.tcptune.linux.plugins.module_utils import (apply, catalogue, limits, procfs, sizing, sysctld,
+                                                                    txqueue)
+from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import read_file
 
 try:
     from typing import Any, Dict, List, Optional  # noqa: F401 (type comments)
@@ -41,9 +43,15 @@ def select_components(run_tags=None, skip_tags=None, components=None):
     return chosen
 
 
-def txqueuelen_request(setting, plan, interfaces=None, include_virtual=False, persist="auto", allow_lower=False):
+def txqueuelen_request(setting, plan, interfaces=None, include_virtual=False, persist="auto", allow_lower=False,
+                       persisted=None, live=None):
     """``setting`` auto (the plan's value per interface, optionally only ``interfaces``), a positive
-    number (on ``interfaces``, default every physical one) or off (None: left alone)."""
+    number (on ``interfaces``, default every physical one) or off (None: left alone).
+
+    auto also keeps ``persisted`` {name: value} (what an earlier run's udev or .link file holds) for an
+    interface whose ``live`` {name: value} still equals it and that the plan leaves out or would lower
+    (unless allow_lower): the persistence file is rewritten from the values, so a value left out would
+    be gone at the next boot. Nothing planned and nothing kept: None, the files stay as they are."""
     text = str(setting).strip().lower()
     common = dict(include_virtual=include_virtual, persist=persist, allow_lower=allow_lower)
     if text == "off":
@@ -52,7 +60,11 @@ def txqueuelen_request(setting, plan, interfaces=None, include_virtual=False, pe
         planned = plan.get("txqueuelen") or {}
         values = dict((name, value) for name, value in planned.items()
                       if value is not None and (not interfaces or name in interfaces))
-        return dict(common, values=values)
+        for name, value in sorted((persisted or {}).items()):
+            keep = (live or {}).get(name) == value and (not interfaces or name in interfaces)
+            if keep and (name not in values or (values[name] < value and not allow_lower)):
+                values[name] = value
+        return dict(common, values=values) if values else None
     if text.isdigit() and int(text) > 0:
         return dict(common, patterns=list(interfaces or ["*"]), value=int(text))
     raise apply.ApplyError("txqueuelen (tcp_tuning_txqueuelen in the role): expected auto, off or a positive "
@@ -61,14 +73,15 @@ def txqueuelen_request(setting, plan, interfaces=None, include_virtual=False, pe
 
 def limits_request(plan, soft=None, hard=None, services=None, login=True, default_limit=True, allow_lower=False):
     """The user's hard and soft win, then the plan's (login soft 1024, the planned hard). No hard at
-    all: state absent (the role's limit files are removed)."""
+    all: None, so the limit files an earlier run wrote stay as they are (removing them would lower the
+    limit of the next login or service start; state=absent removes them)."""
     planned = plan.get("limits") or {}
     if hard is None:
         hard = (planned.get("login") or {}).get("hard") or (planned.get("services") or {}).get("hard")
     if soft is None:
         soft = (planned.get("login") or {}).get("soft") or limits.LOGIN_SOFT
     if hard is None:
-        return dict(state="absent", services=list(services or []))
+        return None
     return dict(state="present", hard=int(hard), login_soft=int(soft), services=list(services or []),
                 login=login, default_limit=default_limit, allow_lower=allow_lower)
 
@@ -191,15 +204,21 @@ def run(params, check_mode=False):
     else:
         mode = "audit" if params.get("audit") else ("check" if check_mode else "apply")
         workload = sizing.workload_from_params(params)
-        full_plan = params.get("plan") or sizing.compute_plan(sizing.host_from_facts(facts, {}), workload)
+        # What earlier runs persisted: the plan keeps it while it is live, so a re-run never drops it.
+        persisted = sysctld.parse_sysctl_file(read_file(params["sysctl_path"]) or "")
+        full_plan = params.get("plan") or sizing.compute_plan(
+            sizing.host_from_facts(facts, {"persisted": persisted}), workload)
         plan = plan_view(full_plan, params.get("explain") or "planned")
         if not full_plan.get("feasible", True):
             components = []  # an infeasible plan changes nothing; the role fails the host on it
         settings = dict(full_plan.get("sysctl") or {})
         settings.update(params.get("sysctl_overrides") or {})
+        queues = txqueue.persisted_values(sys_path, **txq_paths)
         txq = txqueuelen_request(params["txqueuelen"], full_plan, params.get("txqueuelen_interfaces"),
                                  params["txqueuelen_include_virtual"], params["txqueuelen_persist"],
-                                 bool(params.get("allow_lower")))
+                                 bool(params.get("allow_lower")), persisted=queues,
+                                 live=dict((name, txqueue.read_len(sys_path, name)) for name in queues
+                                           if os.path.exists(os.path.join(sys_path, "class/net", name))))
         if txq is not None:
             txq.update(txq_paths, run_path=_under(root, "/run"))
         nofile = limits_request(full_plan, params.get("nofile_soft"), params.get("nofile_hard"),

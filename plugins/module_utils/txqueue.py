@@ -12,6 +12,7 @@ import fnmatch
 import glob
 import json
 import os
+import re
 
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import (
     ApplyError, Lock, atomic_write, read_file, write_text)
@@ -162,6 +163,33 @@ def owned_link_files(link_path):
     if os.path.exists(link_path):
         found.add(link_path)
     return sorted(found)
+
+
+def persisted_values(sys_path, rules_path=DEFAULT_RULES_PATH, link_path=DEFAULT_LINK_PATH):
+    # type: (str, str, str) -> Dict[str, int]
+    """{name: value} our udev rule file or .link files hold for the interfaces present now (.link
+    files match MAC addresses, mapped back to today's names; OriginalName= matches names)."""
+    found = {}  # type: Dict[str, int]
+    rules = read_file(rules_path) or ""
+    if rules.startswith(OWNER_LINE):
+        for line in rules.splitlines():
+            match = re.search(r'(?:KERNEL|NAME)=="([^"]+)", ATTR\{tx_queue_len\}="(\d+)"', line)
+            if match:
+                found[match.group(1)] = int(match.group(2))
+    by_mac = dict((mac_address(sys_path, name), name) for name in interface_names(sys_path))
+    for path in owned_link_files(link_path):
+        fields = {}  # type: Dict[str, str]
+        for line in (read_file(path) or "").splitlines():
+            if "=" in line and not line.startswith("#"):
+                key, value = line.split("=", 1)
+                fields[key.strip()] = value.strip()
+        if not fields.get("TransmitQueueLength", "").isdigit():
+            continue
+        names = [by_mac[mac] for mac in fields.get("MACAddress", "").split() if mac in by_mac]
+        names += fields.get("OriginalName", "").split()
+        for name in names:
+            found[name] = int(fields["TransmitQueueLength"])
+    return found
 
 
 def wanted_values(sys_path, patterns=None, value=None, values=None, include_virtual=False, allow_lower=False):

@@ -83,7 +83,7 @@ options:
     type: int
   nofile_hard:
     description: Hard nofile limit of logins and O(services). Unset takes the plan's; with neither, the limit files
-      are removed.
+      an earlier run wrote stay as they are (O(state=absent) removes them).
     type: int
   limits_login:
     description: Write the pam_limits file for login sessions.

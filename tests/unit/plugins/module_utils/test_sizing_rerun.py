@@ -145,3 +145,68 @@ def test_a_lowered_nr_open_is_raised_to_the_limit_and_stays_persisted():
     assert first["limits"]["login"] == {"soft": 1024, "hard": 111616}
     assert second["sysctl"] == first["sysctl"] and second["limits"] == first["limits"]
     assert not [warning for warning in first["warnings"] if "nr_open" in warning]
+
+
+# --- a re-run after a reboot, and after the workload shrank: what an earlier run persisted stays ------
+
+def _plan(memory_bytes, release, workload, sysctl, findings=(), persisted=None):
+    overrides = {"persisted": persisted} if persisted is not None else {}
+    return sizing.compute_plan(sizing.host_from_facts(_facts(memory_bytes, release, sysctl, findings), overrides),
+                               workload)
+
+
+def _applied(sysctl, plan):
+    sysctl = dict(sysctl)
+    for key, text in plan["sysctl"].items():
+        sysctl[key] = catalogue.coerce_value(catalogue.get(key), text)
+    return sysctl
+
+
+@pytest.mark.parametrize("finding, key", [
+    ("tcp_memory_pressure", "net.ipv4.tcp_mem"), ("time_wait_overflow", "net.ipv4.tcp_max_tw_buckets"),
+    ("conntrack_pressure", "net.netfilter.nf_conntrack_max"), ("listen_queue_overflow", "net.core.somaxconn"),
+])
+def test_a_raise_for_a_finding_stays_persisted_after_a_reboot_resets_the_counters(finding, key):
+    # The finding came from since-boot counters. After the reboot (the sysctl.d file set the raised value
+    # again) the counters are 0, so no finding asks for the key any more: the re-run rewrote the file
+    # without it, and the second reboot undid the raise (seed 000's tcp_mem, back to the default).
+    sysctl = _live_defaults(16 * GIB, "6.1.0")
+    first = _plan(16 * GIB, "6.1.0", {"profile": "balanced"}, sysctl, findings=[finding])
+    assert key in first["sysctl"]
+    rebooted = _applied(sysctl, first)
+    without_record = _plan(16 * GIB, "6.1.0", {"profile": "balanced"}, rebooted)
+    assert key not in without_record["sysctl"]  # what the plan did before it knew the persisted file
+    again = _plan(16 * GIB, "6.1.0", {"profile": "balanced"}, rebooted, persisted=first["sysctl"])
+    assert again["sysctl"] == first["sysctl"]
+    assert again["explain"][key]["reason"]["kind"] == "persisted"
+    assert [c["key"] for c in again["changes"] if c["before"] != c["planned"]] == []
+
+
+def test_a_shrunk_workload_keeps_the_live_value_it_does_not_lower_persisted():
+    sysctl = _live_defaults(16 * GIB, "6.1.0")
+    first = _plan(16 * GIB, "6.1.0", {"profile": "high_concurrency_server"}, sysctl)
+    assert first["sysctl"]["net.core.somaxconn"] == "32768"
+    live = _applied(sysctl, first)
+    smaller = {"profile": "high_concurrency_server", "accept_rate": 6000}  # needs 8192: 32768 is not lowered
+    without_record = _plan(16 * GIB, "6.1.0", smaller, live)
+    assert "net.core.somaxconn" not in without_record["sysctl"]  # the next boot would give 4096 < 8192
+    plan = _plan(16 * GIB, "6.1.0", smaller, live, persisted=first["sysctl"])
+    assert plan["sysctl"]["net.core.somaxconn"] == "32768"
+    assert plan["explain"]["net.core.somaxconn"]["reason"]["kind"] == "persisted"
+    assert plan["explain"]["net.core.somaxconn"]["would_have_been"] == 8192
+
+
+def test_a_persisted_key_changed_by_hand_since_is_left_to_the_drift_report():
+    sysctl = _live_defaults(16 * GIB, "6.1.0")
+    plan = _plan(16 * GIB, "6.1.0", {"profile": "balanced"}, sysctl, persisted={"net.core.somaxconn": "32768"})
+    assert plan["sysctl"] == {}
+
+
+def test_a_kept_value_beyond_the_memory_rules_now_is_dropped_with_a_warning():
+    # The host had 64 GiB when tcp_mem was raised; with 8 GiB its max is above half of RAM.
+    big = "3000000 4000000 6000000"
+    sysctl = _live_defaults(8 * GIB, "6.1.0", **{"net.ipv4.tcp_mem": [3000000, 4000000, 6000000]})
+    plan = _plan(8 * GIB, "6.1.0", {"profile": "balanced"}, sysctl, persisted={"net.ipv4.tcp_mem": big})
+    assert "net.ipv4.tcp_mem" not in plan["sysctl"]
+    assert any(w.startswith("net.ipv4.tcp_mem: persisted by an earlier run, but no longer within the memory rules")
+               for w in plan["warnings"])

@@ -181,3 +181,24 @@ def test_auto_uses_link_only_where_systemd_reads_transmitqueuelength(env, tmpdir
     result = txqueue.apply_txqueuelen(values={"eth0": 4000}, **env)
     assert result["persist"] == expected
     assert os.path.exists(env["rules_path"]) is (expected == "udev")
+
+
+# --- what an earlier run persisted (read back for the plan's keep, tune.txqueuelen_request) ----------
+
+def test_persisted_values_read_back_from_the_udev_file(env):
+    txqueue.apply_txqueuelen(values={"eth0": 10000, "eth1": 4000}, persist="udev", **env)
+    found = txqueue.persisted_values(env["sys_path"], env["rules_path"], env["link_path"])
+    assert found == {"eth0": 10000, "eth1": 4000}
+
+
+def test_persisted_values_read_back_from_link_files_by_mac(env, tmpdir):
+    tmpdir.join("run/systemd/netif/links").ensure(dir=True)
+    txqueue.apply_txqueuelen(values={"eth0": 10000, "eth1": 4000}, persist="auto", **env)
+    assert not os.path.exists(env["rules_path"])
+    found = txqueue.persisted_values(env["sys_path"], env["rules_path"], env["link_path"])
+    assert found == {"eth0": 10000, "eth1": 4000}
+
+
+def test_a_foreign_file_is_not_read_as_ours(env, tmpdir):
+    tmpdir.join("rules.d/90-t.rules").write('ACTION=="add", KERNEL=="eth0", ATTR{tx_queue_len}="9"\n', ensure=True)
+    assert txqueue.persisted_values(env["sys_path"], env["rules_path"], env["link_path"]) == {}

@@ -52,6 +52,37 @@ def test_one_run_applies_and_the_second_changes_nothing(fixture_tree, tmpdir):
     assert second["result"]["applied"]["changed_keys"] == []
 
 
+def test_a_rerun_with_nothing_declared_keeps_what_the_first_run_persisted(fixture_tree, tmpdir):
+    """A fleet-wide default run (balanced, nothing declared) after a tuned one: it rewrote the sysctl.d file
+    without the tuned keys and removed the limit files, so the next boot and the next login undid the tuning."""
+    args = make_args(fixture_tree, tmpdir, txqueuelen="5000", txqueuelen_include_virtual=True)
+    first = run_module("tcp_tune", args, tmpdir)
+    assert first["changed"] is True
+    queued = first["result"]["txqueuelen"]["applied"]
+    assert queued and set(queued.values()) == {5000}, first["result"]["txqueuelen"]
+    rules = os.path.join(args["root"], "etc/udev/rules.d/90-tcptune-txqueuelen.rules")
+    with open(rules) as handle:
+        persisted_queues = handle.read()
+    with open(args["sysctl_path"]) as handle:
+        persisted = handle.read()
+    limits_file = os.path.join(args["root"], "etc/security/limits.d/60-tcptune-nofile.conf")
+    dropin = os.path.join(args["root"], "etc/systemd/system/nginx.service.d/60-tcptune-nofile.conf")
+    assert os.path.exists(limits_file) and os.path.exists(dropin)
+    plain = dict((key, value) for key, value in args.items()
+                 if key not in ("target_connections", "accept_rate", "reserved_ports", "services", "nofile_hard"))
+    plain.update(profile="balanced", txqueuelen="auto")
+    again = run_module("tcp_tune", plain, tmpdir)
+    assert again["changed"] is False, again["result"]
+    with open(args["sysctl_path"]) as handle:
+        assert handle.read() == persisted
+    with open(rules) as handle:
+        assert handle.read() == persisted_queues
+    assert os.path.exists(limits_file) and os.path.exists(dropin)
+    reasons = dict((change["key"], change["reason"]["kind"]) for change in again["result"]["plan"]["changes"])
+    assert set(reasons.values()) == {"persisted"}
+    assert "net.core.somaxconn" in reasons
+
+
 def test_check_mode_writes_nothing_and_returns_the_diff(fixture_tree, tmpdir):
     args = make_args(fixture_tree, tmpdir)
     before = _live(args, "net.core.somaxconn")
