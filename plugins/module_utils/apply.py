@@ -242,7 +242,8 @@ def apply_settings(settings, path=DEFAULT_PATH, mode="set", unsupported="skip",
         changes = [(name, wanted[name], current[name]) for name in catalogue.ordered(wanted)
                    if not same_value(catalogue.get(name), current[name], wanted[name])]
         old_file = read_file(path)
-        new_file = render_persist(wanted, skipped)
+        # Nothing to set and no file of ours yet: a healthy host is left alone, with no file at all.
+        new_file = render_persist(wanted, skipped) if (wanted or old_file is not None) else None
         persisted_live = dict((name, current[name] if name in current else read_live(proc_path, name))
                               for name in parse_sysctl_file(old_file or "") if name in catalogue.CATALOGUE)
         result = {
@@ -262,7 +263,7 @@ def apply_settings(settings, path=DEFAULT_PATH, mode="set", unsupported="skip",
                  "before": _live_text(dict((n, current[n]) for n, dummy_b, dummy_c in changes)),
                  "after": _live_text(dict((n, new) for n, new, dummy_c in changes))},
                 {"before_header": path, "after_header": path,
-                 "before": old_file or "", "after": new_file},
+                 "before": old_file or "", "after": new_file or ""},
             ],
         }
         result["warnings"] = ["%s: %s sets %s and is applied after %s at boot, so it wins"

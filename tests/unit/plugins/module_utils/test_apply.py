@@ -85,6 +85,18 @@ def revert(env, **kwargs):
     return apply.revert_settings(**args)
 
 
+def test_nothing_to_set_leaves_a_host_without_our_file_untouched(env):
+    """An empty plan (a healthy host, nothing declared) wrote a header-only sysctl.d file, created the
+    state directory and reported changed: the fleet report then called the host "tuned"."""
+    before = snapshot(env["root"])
+    everything = apply.apply_all(settings={}, path=env["path"], state_dir=env["state_dir"],
+                                 proc_path=env["proc_path"], sysctl_sources=env["sysctl_sources"],
+                                 root=str(env["root"]))
+    assert everything["changed"] is False and snapshot(env["root"]) == before
+    assert not os.path.exists(env["path"]) and not os.path.exists(env["state_dir"])
+    assert run(env, {})["changed"] is False and not os.path.exists(env["path"])  # tcp_sysctl alone
+
+
 # ------------------------------------------------------------------ values
 
 def test_same_value_compares_values_not_text():
