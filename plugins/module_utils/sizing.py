@@ -64,7 +64,7 @@ def compute_plan(host, workload):
     errors = memory_rules.memory_errors(planned_now, *memory_args)
     if errors:
         raise AssertionError("sizing broke its own memory rules: %s" % "; ".join(errors))
-    for key in kept:  # a value kept from an earlier run must still fit this host (RAM may have shrunk)
+    for key in (key for key in kept if key in parsed):  # a kept value must still fit (RAM may have shrunk)
         errors = memory_rules.memory_errors(dict(planned_now, **{key: parsed[key]}), *memory_args)
         if errors:
             del sysctl[key]

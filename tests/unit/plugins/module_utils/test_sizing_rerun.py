@@ -196,6 +196,18 @@ def test_a_shrunk_workload_keeps_the_live_value_it_does_not_lower_persisted():
     assert plan["explain"]["net.core.somaxconn"]["would_have_been"] == 8192
 
 
+def test_every_persisted_settable_key_is_kept_as_it_is_live():
+    """Buffer triples too: their memory check skips a max that equals the live one (a KeyError once)."""
+    persisted = {"net.ipv4.tcp_rmem": "4096 131072 16777216", "net.ipv4.tcp_wmem": "4096 16384 16777216",
+                 "net.core.somaxconn": "8192", "net.ipv4.ip_local_reserved_ports": "8080-8082",
+                 "net.ipv4.ip_local_port_range": "20000 60999", "fs.nr_open": "2097152"}
+    changed = dict((key, catalogue.coerce_value(catalogue.get(key), text)) for key, text in persisted.items())
+    sysctl = _live_defaults(16 * GIB, "6.1.0", **changed)
+    plan = _plan(16 * GIB, "6.1.0", {"profile": "balanced"}, sysctl, persisted=persisted)
+    assert plan["sysctl"] == persisted
+    assert set(entry["reason"]["kind"] for entry in plan["explain"].values() if entry["reason"]) == {"persisted"}
+
+
 def test_a_persisted_key_changed_by_hand_since_is_left_to_the_drift_report():
     sysctl = _live_defaults(16 * GIB, "6.1.0")
     plan = _plan(16 * GIB, "6.1.0", {"profile": "balanced"}, sysctl, persisted={"net.core.somaxconn": "32768"})
