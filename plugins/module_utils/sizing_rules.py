@@ -153,6 +153,13 @@ def kernel_shape(limit):
     return [limit // 4 * 3, limit, 2 * (limit // 4 * 3)]
 
 
+def explain_entry(host, key, need=None, formula=None, inputs=None, source=None):
+    """A key's ``explain`` entry before any decision: live value, kernel default, the rule's need."""
+    return {"value": None, "live": live(host, key), "kernel_default": kernel_default(host, key), "needed": need,
+            "formula": formula, "inputs": inputs if inputs is not None else {}, "source": source,
+            "findings": list(catalogue.get(key).findings), "reason": None, "note": None}
+
+
 def plan_key(ctx, key, need, reason, formula, inputs, source, compare="raise", persist=False):
     """Record ``key``: planned only with a reason, never below the live value unless allow_lower.
 
@@ -163,12 +170,9 @@ def plan_key(ctx, key, need, reason, formula, inputs, source, compare="raise", p
     """
     host, work = ctx["host"], ctx["work"]
     row = catalogue.get(key)
-    current = live(host, key)
-    default = kernel_default(host, key)
+    entry = ctx["explain"][key] = explain_entry(host, key, need, formula, inputs, source)
+    current, default = entry["live"], entry["kernel_default"]
     base = current if current is not None else default
-    entry = {"value": None, "live": current, "kernel_default": default, "needed": need, "formula": formula,
-             "inputs": inputs, "source": source, "findings": list(row.findings), "reason": None, "note": None}
-    ctx["explain"][key] = entry
     if need is None or reason is None:
         entry["note"] = "no declared workload number or finding asks for a change: the live value stays"
         return base
@@ -219,10 +223,7 @@ def keep_persisted(ctx):
             continue  # not a value of this key: the file was edited by hand
         if current is None or catalogue.format_value(row, current) != persisted:
             continue
-        entry = ctx["explain"].setdefault(key, {
-            "value": None, "live": current, "kernel_default": kernel_default(host, key), "needed": None,
-            "formula": None, "inputs": {}, "source": None, "findings": list(row.findings), "reason": None,
-            "note": None})
+        entry = ctx["explain"].setdefault(key, explain_entry(host, key))
         entry["value"] = current
         entry["reason"] = {"kind": "persisted",
                            "detail": "%s = %s was persisted by an earlier run and is live: kept, so a reboot "
