@@ -213,17 +213,16 @@ def run(params, check_mode=False):
             components = []  # an infeasible plan changes nothing; the role fails the host on it
         settings = dict(full_plan.get("sysctl") or {})
         settings.update(params.get("sysctl_overrides") or {})
-        queues = txqueue.persisted_values(sys_path, **txq_paths)
         txq = txqueuelen_request(params["txqueuelen"], full_plan, params.get("txqueuelen_interfaces"),
                                  params["txqueuelen_include_virtual"], params["txqueuelen_persist"],
-                                 bool(params.get("allow_lower")), persisted=queues,
-                                 live=dict((name, txqueue.read_len(sys_path, name)) for name in queues
-                                           if os.path.exists(os.path.join(sys_path, "class/net", name))))
+                                 params["allow_lower"], persisted=txqueue.persisted_values(sys_path, **txq_paths),
+                                 live=dict((name, info.get("txqueuelen"))
+                                           for name, info in (facts.get("interfaces") or {}).items()))
         if txq is not None:
             txq.update(txq_paths, run_path=_under(root, "/run"))
         nofile = limits_request(full_plan, params.get("nofile_soft"), params.get("nofile_hard"),
                                 params.get("services"), params["limits_login"], params["limits_default"],
-                                bool(params.get("allow_lower")))
+                                params["allow_lower"])
         outcome = apply.apply_all(
             settings=settings if "sysctl" in components else None,
             limits_request=nofile if "limits" in components else None,
