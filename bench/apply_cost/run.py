@@ -35,7 +35,8 @@ import tempfile
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-from bench.lib.playbook import GROUP, PLAYBOOK, role_ready, run_playbook, venv, write_inventory  # noqa: E402
+from bench.lib.playbook import (GROUP, PLAYBOOK, module_utils, role_ready, run_playbook, venv,  # noqa: E402
+                                write_inventory)
 from bench.lib.output import emit  # noqa: E402
 from bench.lib.podman import Container  # noqa: E402
 from bench.lib.vm import Guest  # noqa: E402
@@ -109,17 +110,6 @@ class VmHost:
         return done.stdout if done.returncode == 0 else None
 
 
-def sysctl_written(text):
-    """key -> value of a sysctl.d file (what the baseline must set too)."""
-    values = {}
-    for line in (text or "").splitlines():
-        line = line.strip()
-        if line and not line.startswith(("#", ";")) and "=" in line:
-            key, value = line.split("=", 1)
-            values[key.strip()] = value.strip()
-    return values
-
-
 def nofile_written(text):
     """[{domain, type, value}] of the nofile lines of a limits.d file, in file order."""
     lines = []
@@ -132,7 +122,7 @@ def nofile_written(text):
 def baseline_vars(hosts):
     """What ours wrote on the first host, as the baseline's variables."""
     files = dict((path, hosts.read(path)) for path in OTHER_FILES)
-    return {"baseline_sysctl": sysctl_written(hosts.read(SYSCTL_FILE)),
+    return {"baseline_sysctl": module_utils("sysctld").parse_sysctl_file(hosts.read(SYSCTL_FILE) or ""),
             "baseline_nofile": nofile_written(hosts.read(LIMITS_FILE)),
             "baseline_files": [{"path": path, "content": text} for path, text in files.items() if text is not None]}
 

@@ -25,7 +25,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from bench.lib.output import emit  # noqa: E402
-from bench.lib.vm import COLLECTIONS, Guest, guest_facts  # noqa: E402
+from bench.lib.playbook import sizing_module  # noqa: E402
+from bench.lib.vm import Guest, guest_facts  # noqa: E402
 
 TRANSFER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest_bdp.py")
 GUEST_TRANSFER = "/root/guest_bdp.py"
@@ -33,13 +34,6 @@ TARGET_SHARE = 0.90
 COLUMNS = ("config", "repeat", "tcp_rmem", "tcp_wmem", "rate_mbit", "rtt_ms", "mbit_second_half", "share_of_link",
            "mbit_whole", "rcvbuf_at_end", "sndbuf_at_end")
 SMOKE = {"seconds": 6, "repeats": 1}
-
-
-def sizing_module():
-    if COLLECTIONS not in sys.path:
-        sys.path.insert(0, COLLECTIONS)
-    from ansible_collections.tcptune.linux.plugins.module_utils import sizing  # pylint: disable=import-outside-toplevel
-    return sizing
 
 
 def plan_buffers(guest, rate_mbit, rtt_ms):

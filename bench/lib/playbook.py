@@ -108,12 +108,17 @@ def tune_with_role(container_name: str, extra_vars: Dict[str, object], timeout: 
         return run_playbook(PLAYBOOK, inventory, extra_vars, forks=1, timeout=timeout)
 
 
-def sizing_module() -> Any:
-    """plugins/module_utils/sizing.py imported from this checkout (pure, stdlib only)."""
+def module_utils(name: str) -> Any:
+    """plugins/module_utils/<name>.py imported from this checkout (stdlib only)."""
     root = collections_path()
     if root not in sys.path:
         sys.path.insert(0, root)
-    return importlib.import_module("ansible_collections.tcptune.linux.plugins.module_utils.sizing")
+    return importlib.import_module("ansible_collections.tcptune.linux.plugins.module_utils." + name)
+
+
+def sizing_module() -> Any:
+    """plugins/module_utils/sizing.py imported from this checkout (pure, stdlib only)."""
+    return module_utils("sizing")
 
 
 def container_host(container: Any, keys: List[str]) -> Dict[str, Any]:

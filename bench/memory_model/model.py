@@ -2,24 +2,11 @@
 
 import os
 import platform
-import sys
 from typing import Any, Dict, Optional
 
-from lib.playbook import collections_path  # bench/ is on sys.path (run.py of memory_model and million)
+from lib.playbook import module_utils  # bench/ is on sys.path (run.py of memory_model and million)
 
 TOP_CACHES = 10
-
-
-def import_collection() -> None:
-    """Make ``ansible_collections.tcptune.linux`` importable from this work tree."""
-    try:
-        import ansible_collections.tcptune.linux.plugins.module_utils.sizing  # noqa: F401
-        return
-    except ImportError:
-        pass
-    sys.path.insert(0, collections_path())
-    for name in [mod for mod in sys.modules if mod.startswith("ansible_collections")]:
-        del sys.modules[name]
 
 
 def sizing_plan(target_connections: int, sockets_per_connection: int = 2,
@@ -29,8 +16,7 @@ def sizing_plan(target_connections: int, sockets_per_connection: int = 2,
     ``facts`` is ``ansible_facts.tcp`` of the target; without it the host's own /proc is read
     (read only) so the kernel release and RAM are right.
     """
-    import_collection()
-    from ansible_collections.tcptune.linux.plugins.module_utils import procfs, sizing
+    sizing = module_utils("sizing")
     if facts is None:
         facts = host_facts()
     workload.update(target_connections=target_connections,
@@ -40,10 +26,8 @@ def sizing_plan(target_connections: int, sockets_per_connection: int = 2,
 
 def host_facts() -> Dict[str, Any]:
     """This host's tcp facts (read only); the kernel part alone if the full reader fails."""
-    import_collection()
     try:
-        from ansible_collections.tcptune.linux.plugins.module_utils import procfs
-        return procfs.gather(sockets=False)
+        return module_utils("procfs").gather(sockets=False)
     except Exception:  # pylint: disable=broad-except
         with open("/proc/meminfo") as meminfo:
             mem_total = int(meminfo.readline().split()[1]) * 1024
