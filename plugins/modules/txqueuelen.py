@@ -25,8 +25,12 @@ description:
     removes the persisted files.
   - txqueuelen only sizes qdiscs that use it (pfifo_fast, pfifo, bfifo, and mq whose children are those);
     fq_codel, fq and cake ignore it.
-  - An interface whose live value is above the wanted one is left alone (and not persisted) unless
-    O(allow_lower=true); RV(skipped_interfaces) says so.
+  - An interface whose live value is above the wanted one is left alone unless O(allow_lower=true);
+    RV(skipped_interfaces) says so.
+  - The persisted file is rebuilt on every run. It keeps the value an earlier run persisted for an interface
+    this run does not set (left alone, or not named) as long as its live value still equals it (RV(kept)),
+    so what is persisted is what is live; only a run that lowers it (O(allow_lower=true)), O(persist=none)
+    or O(state=absent) removes it.
   - With O(values), every interface is set and persisted by this one call, so the persisted file holds
     all of them and a second call with the same map changes nothing.
 options:
@@ -60,8 +64,17 @@ options:
         matching MAC addresses; it repeats the naming policies of C(99-default.link), which it replaces
         for the matched devices. A C(.link) file holds one value, so interfaces with different values
         get one file per value, named after O(link_path) with C(-VALUE) before C(.link).
+      - systemd-udevd applies only the first C(.link) file (by file name, over C(/etc), C(/run),
+        C(/usr/local/lib) and C(/usr/lib) C(systemd/network)) that matches a device. So no C(.link) entry is
+        written for an interface that another C(.link) file matches or may match (a C([Match]) key that cannot
+        be evaluated from sysfs counts as a match); one before ours would keep ours from ever applying, one
+        after ours would stop applying (its C(Name=) lost at the next boot). The distribution's
+        C(99-default.link) and C(73-usb-net-by-mac.link) (for a device not on USB) are not counted; a masked
+        C(99-default.link) is. With V(link) the module then fails before changing anything, naming the
+        other file; RV(link_conflicts) lists them.
       - V(auto) picks V(link) when systemd-networkd manages links (C(/run/systemd/netif/links) exists)
-        and V(udev) otherwise.
+        and V(udev) otherwise. An interface another C(.link) file may match is persisted by the udev rule
+        instead (it sets the queue length and leaves naming alone), and RV(persist_warnings) says why.
       - V(none) sets the live value only and removes both files.
     type: str
     choices: [auto, udev, link, none]
@@ -142,10 +155,34 @@ unmatched:
   type: list
   elements: str
 persist:
-  description: The persistence method used (V(auto) resolved).
+  description: The persistence method used (V(auto) resolved). With V(link), RV(persisted_with) shows the
+    interfaces that went into the udev rule instead.
   returned: always
   type: str
   sample: udev
+persisted_with:
+  description: Interface to the persistence that holds its value, V(udev) or V(link).
+  returned: always
+  type: dict
+  sample: {eth0: udev, eth1: link}
+kept:
+  description: Interface to the value an earlier run persisted and this run keeps, because this run does not
+    set the interface and the live value still equals it.
+  returned: always
+  type: dict
+  sample: {eth0: 5000}
+link_conflicts:
+  description: Interface to the other C(.link) files that match it or may match it, each with C(file),
+    C(order) (V(before) or V(after) ours, or V(masked) for a masked C(99-default.link)), C(match)
+    (V(yes) or V(may)) and C(unknown) (the C([Match]) keys that could not be evaluated).
+  returned: always
+  type: dict
+  sample: {eth0: [{file: /etc/systemd/network/70-wan.link, order: after, match: "yes", unknown: []}]}
+persist_warnings:
+  description: Why an interface is persisted by the udev rule although V(link) was chosen.
+  returned: always
+  type: list
+  elements: str
 applied:
   description: Interface to the value now set and persisted.
   returned: always
@@ -225,6 +262,8 @@ def main():
     diff = result.pop("diff")
     for pattern in result["unmatched"]:
         module.warn("txqueuelen: %s matches no interface" % pattern)
+    for text in result.get("persist_warnings") or []:
+        module.warn(text)
     if module._diff:
         result["diff"] = diff
     module.exit_json(**result)
