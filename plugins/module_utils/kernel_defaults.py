@@ -43,16 +43,24 @@ def tcp_mem(host):
     return [limit // 4 * 3, limit, 2 * (limit // 4 * 3)]
 
 
+def _page_size(host):
+    return host.get("page_size") or 4096
+
+
 def tcp_rmem(host):
-    """tcp_init(): max = max(131072, min(limit, 6 MiB; 32 MiB since 6.16)), limit = nr_free_buffer_pages << (PAGE_SHIFT - 7)."""
+    """tcp_init(): [PAGE_SIZE, 131072 (87380 before 4.19), max(131072, min(limit, 6 MiB; 32 MiB since 6.16))],
+    limit = nr_free_buffer_pages << (PAGE_SHIFT - 7) bytes. [0] is PAGE_SIZE on every kernel: it was
+    SK_MEM_QUANTUM, defined as ((int)PAGE_SIZE), until "net: remove SK_MEM_QUANTUM and SK_MEM_QUANTUM_SHIFT"
+    (2022) wrote PAGE_SIZE out. So 65536 on 64 KiB pages."""
     ceiling = 32 * MIB if _kernel(host) >= (6, 16) else 6 * MIB
     middle = 131072 if _kernel(host) >= (4, 19) else 87380
-    return [4096, middle, max(131072, min(ceiling, host["memory_bytes"] // 128))]
+    return [_page_size(host), middle, max(131072, min(ceiling, host["memory_bytes"] // 128))]
 
 
 def tcp_wmem(host):
-    """tcp_init(): max = max(65536, min(4 MiB, limit))."""
-    return [4096, 16384, max(65536, min(4 * MIB, host["memory_bytes"] // 128))]
+    """tcp_init(): [PAGE_SIZE, 16384, max(65536, min(4 MiB, limit))]. On 64 KiB pages min is above default:
+    65536 16384 4194304, the kernel's own value (it checks no order)."""
+    return [_page_size(host), 16384, max(65536, min(4 * MIB, host["memory_bytes"] // 128))]
 
 
 def core_mem_max(host):
@@ -113,18 +121,23 @@ def file_max(host):
 
 def conntrack_buckets(host):
     """nf_conntrack_init_start() (64-bit): RAM / 16384 / 8 buckets; since 5.15 (d532bcd0b269) > 4 GB 262144,
-    > 1 GB 65536, at least 1024; before, > 4 GB 65536, > 1 GB 16384, at least 32."""
+    > 1 GB 65536, at least 1024; before, > 4 GB 65536, > 1 GB 16384, at least 32. nf_ct_alloc_hashtable()
+    then rounds the size up to a multiple of PAGE_SIZE / 8 (512 on 4 KiB pages, 8192 on 64 KiB)."""
     ram = host["memory_bytes"]
     large, medium, smallest = (262144, 65536, 1024) if _kernel(host) >= (5, 15) else (65536, 16384, 32)
     if ram > 4 * GIB:
-        return large
-    if ram > GIB:
-        return medium
-    return max(smallest, ram // 16384 // 8)
+        size = large
+    elif ram > GIB:
+        size = medium
+    else:
+        size = max(smallest, ram // 16384 // 8)
+    step = _page_size(host) // 8
+    return (size + step - 1) // step * step
 
 
 def conntrack_max(host):
-    """nf_conntrack_max = buckets x max_factor: 1 since 5.15 (d532bcd0b269), 4 before (the same max above 1 GB)."""
+    """nf_conntrack_max = buckets x max_factor: 1 since 5.15 (d532bcd0b269), 4 before (the same max above 1 GB);
+    computed from the rounded bucket count (nf_ct_alloc_hashtable runs first)."""
     return conntrack_buckets(host) * (1 if _kernel(host) >= (5, 15) else 4)
 
 
