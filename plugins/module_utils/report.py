@@ -50,16 +50,19 @@ def _list(value):
     return value if isinstance(value, list) else []
 
 
-def _human_bytes(number):
+def _gb(number):
+    """Bytes as the "N.NN GB" of the plan's messages (sizing_rules.gb_text)."""
     try:
-        number = float(number)
+        return "%.2f GB" % (float(number) / 1e9)
     except (TypeError, ValueError):
         return "?"
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(number) < 1024 or unit == "TiB":
-            return ("%.0f %s" if unit == "B" else "%.1f %s") % (number, unit)
-        number /= 1024.0
-    return "?"
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 # ---------------------------------------------------------------- per host
@@ -140,8 +143,169 @@ def _results_of(registered):
     return [registered] if registered else []
 
 
+# ---------------------------------------------------------------- nofile limits as written
+
+NOFILE_INFINITY = 2 ** 63 - 1  # limits.INFINITY: systemd's and pam_limits' "infinity"/"unlimited"
+LIMIT_KINDS = ("login", "default", "service")
+_LIMITS_CONF_TYPES = ("soft", "hard", "-")
+
+
+def _nofile_value(text):
+    text = text.strip()
+    if text in ("infinity", "unlimited", "-1"):
+        return NOFILE_INFINITY
+    return int(text)
+
+
+def nofile_text(value):
+    """A nofile limit as the files write it: a number, "infinity", or "-" when the file sets none."""
+    if value is None:
+        return "-"
+    if value in (NOFILE_INFINITY, -1):
+        return "infinity"
+    return str(value)
+
+
+def parse_limit_file(path, text):
+    """{kind, unit, soft, hard} of one nofile file from its text, or None when it sets no nofile limit.
+
+    - ``login``: pam_limits lines ``<domain> <soft|hard|-> nofile <N|unlimited>``; the ``*`` domain's
+      values, else any domain's (ours writes ``*`` and ``root`` alike); hard None when no hard line.
+    - ``default``: systemd ``DefaultLimitNOFILE=S:H`` (system.conf and its drop-ins).
+    - ``service``: systemd ``LimitNOFILE=S:H`` (``N`` is N:N); the unit is the drop-in directory's name.
+    The last assignment wins, as in systemd and pam_limits. A value that does not parse is ignored,
+    as systemd does; pam_limits' own lines are matched the same way."""
+    domains = {}  # domain -> {soft, hard}
+    systemd = {}  # kind -> (soft, hard)
+    for line in (text or "").splitlines():
+        line = line.split("#", 1)[0].strip()
+        name, sep, value = line.partition("=")
+        if sep and name.strip() in ("LimitNOFILE", "DefaultLimitNOFILE"):
+            parts = value.strip().split(":")
+            try:
+                soft, hard = [_nofile_value(part) for part in (parts * 2 if len(parts) == 1 else parts)]
+            except ValueError:
+                continue
+            systemd["default" if name.strip() == "DefaultLimitNOFILE" else "service"] = (soft, hard)
+            continue
+        fields = line.split()
+        if len(fields) == 4 and fields[1] in _LIMITS_CONF_TYPES and fields[2] == "nofile":
+            try:
+                number = _nofile_value(fields[3])
+            except ValueError:
+                continue
+            entry = domains.setdefault(fields[0], {})
+            for side in (("soft", "hard") if fields[1] == "-" else (fields[1],)):
+                entry[side] = number
+    for kind in ("service", "default"):
+        if kind in systemd:
+            unit = None
+            if kind == "service":
+                directory = os.path.basename(os.path.dirname(str(path)))
+                unit = directory[:-len(".service.d")] if directory.endswith(".service.d") else directory or None
+            return {"kind": kind, "unit": unit, "soft": systemd[kind][0], "hard": systemd[kind][1]}
+    if domains:
+        entry = domains.get("*") or domains[sorted(domains)[0]]
+        return {"kind": "login", "unit": None, "soft": entry.get("soft"), "hard": entry.get("hard")}
+    return None
+
+
+def written_limits(registered):
+    """{path: {kind, unit, soft, hard}} of the nofile files as written (or as they would be): the
+    nofile_limits result's ``written`` when it has one, else parsed from the ``after`` texts of its diff
+    (only the files that change). Empty when neither is there."""
+    registered = _dict(registered)
+    out = {}
+    written = registered.get("written")
+    if isinstance(written, dict):
+        for path, item in sorted(written.items()):
+            item = _dict(item)
+            kind = item.get("kind") if item.get("kind") in LIMIT_KINDS else "login"
+            out[str(path)] = {"kind": kind, "unit": item.get("unit"), "soft": _int(item.get("soft")),
+                              "hard": _int(item.get("hard"))}
+        return out
+    for item in _list(registered.get("diff")):
+        item = _dict(item)
+        path = item.get("after_header") or item.get("before_header")
+        parsed = parse_limit_file(path, item.get("after")) if path else None
+        if parsed:
+            out[str(path)] = parsed
+    return out
+
+
+def _planned_hard(plan):
+    limits = _dict(plan.get("limits"))
+    for value in (_dict(limits.get("login")).get("hard"), _dict(limits.get("services")).get("hard"),
+                  limits.get("nofile_hard")):
+        if _int(value) is not None:
+            return _int(value)
+    return None
+
+
+def _file_label(item):
+    if item["kind"] == "service":
+        return "service %s" % (item["unit"] or "?")
+    if item["kind"] == "default":
+        return "every unit (DefaultLimitNOFILE)"
+    return "logins (pam_limits)"
+
+
+def _file_reason(item, planned_hard, systemd_default):
+    what = {"login": "login sessions, for '*' and root",
+            "default": "systemd's default for every unit without its own LimitNOFILE",
+            "service": "LimitNOFILE of %s.service" % (item["unit"] or "?")}[item["kind"]]
+    hard = item["hard"]
+    if hard is None:
+        return what + "; no hard line: logins keep the hard limit they inherit"
+    if planned_hard is None or hard == planned_hard:
+        return what
+    default_hard = _int(_dict(systemd_default).get("hard"))
+    if hard > planned_hard and hard == default_hard:
+        return what + "; hard %s, not the planned %d: systemd's default hard, which a drop-in never lowers" % (
+            nofile_text(hard), planned_hard)
+    return what + "; hard %s, the plan sized %d" % (nofile_text(hard), planned_hard)
+
+
+def _self_hard_nofile(result):
+    """The hard RLIMIT_NOFILE of the tuning run itself (facts ``nofile.self``: /proc/self/limits), or
+    None when unknown or unlimited."""
+    own = _dict(result.get("facts_before")).get("nofile")
+    own = _dict(own).get("self")
+    if isinstance(own, (list, tuple)) and len(own) == 2:
+        hard = own[1]
+    else:
+        hard = _dict(own).get("hard")
+    hard = _int(hard)
+    return None if hard is None or hard in (-1, NOFILE_INFINITY) else hard
+
+
+def _in_container(result):
+    namespace = _dict(_dict(result.get("facts_before")).get("namespace"))
+    return bool(result.get("container") or namespace.get("container"))
+
+
+def container_nofile_shortfall(result):
+    """(planned hard, the container's own hard rlimit) when the plan's hard nofile is above the hard
+    RLIMIT_NOFILE this container runs with: no process in it can get that limit. Else None.
+
+    Only in a container: on a host the run's own limit is its login session's, not what a service gets."""
+    result = _dict(result)
+    plan = _dict(result.get("plan"))
+    planned, own = _planned_hard(plan), _self_hard_nofile(result)
+    if not _in_container(result) or planned is None or own is None or planned <= own:
+        return None
+    return planned, own
+
+
+def _shortfall_text(shortfall):
+    planned, own = shortfall
+    return ("nofile hard %d cannot be given here: it is above this container's own hard rlimit %d; raise the "
+            "container's nofile ulimit (--ulimit nofile=%d:%d)" % (planned, own, planned, planned))
+
+
 def _limits_rows(result, would):
-    """nofile limits (login and services, soft and hard), fs.nr_open and fs.file-max from the plan."""
+    """nofile limits, one row per file as written (soft:hard), what was left out and why, fs.nr_open
+    and fs.file-max; without the files' texts (older results) the plan's login and service limits."""
     plan = _dict(result.get("plan"))
     limits = _dict(plan.get("limits"))
     registered = _dict(result.get("limits"))
@@ -150,17 +314,44 @@ def _limits_rows(result, would):
     status = ("would change" if would else "changed") if changed else ("unchanged" if registered else "not applied")
     reasons = _plan_reasons(plan)
     explain = _explain_entry(_dict(plan.get("explain")).get("limits.nofile"))
+    planned_hard = _planned_hard(plan)
+    written = written_limits(registered)
     rows = []
-    for scope in ("login", "services"):
-        pair = _dict(limits.get(scope))
-        for side in ("soft", "hard"):
-            value = pair.get(side, limits.get("nofile_%s" % side))
-            if value is None:
-                continue
-            name = "nofile.%s.%s" % (scope, side)
-            rows.append({"item": name, "planned": value_text(value), "status": status,
-                         "reason": reasons.get("limits.%s.%s" % (scope, side), reasons.get("limits.nofile", "")),
-                         "explain": explain})
+    plan_reason = reasons.get("limits.nofile", "")
+    for path, item in sorted(written.items(), key=lambda entry: (LIMIT_KINDS.index(entry[1]["kind"]), entry[0])):
+        file_status = ("would change" if would else "changed") if path in changed_files else "unchanged"
+        reason = _file_reason(item, planned_hard, registered.get("systemd_default"))
+        rows.append({"item": "%s: %s" % (_file_label(item), path),
+                     "planned": "%s:%s" % (nofile_text(item["soft"]), nofile_text(item["hard"])),
+                     "status": file_status, "reason": reason + ("; " + plan_reason if plan_reason else ""),
+                     "explain": explain})
+    if written:
+        rows.extend({"item": str(path), "planned": "", "status": "unchanged", "explain": None,
+                     "reason": "file unchanged; its text is not in this result"}
+                    for path in _list(registered.get("files")) if path not in written)
+    else:
+        # An older result without the files' texts: the plan's numbers (a service drop-in may write a
+        # higher hard, systemd's default, which it never lowers).
+        for scope in ("login", "services"):
+            pair = _dict(limits.get(scope))
+            for side in ("soft", "hard"):
+                value = pair.get(side, limits.get("nofile_%s" % side))
+                if value is None:
+                    continue
+                name = "nofile.%s.%s" % (scope, side)
+                rows.append({"item": name, "planned": value_text(value), "status": status,
+                             "reason": reasons.get("limits.%s.%s" % (scope, side), plan_reason),
+                             "explain": explain})
+    rows.extend({"item": "removed: %s" % path, "planned": "", "status": "would remove" if would else "removed",
+                 "reason": "a file of ours that this run does not keep", "explain": None}
+                for path in _list(registered.get("removed_files")) if path not in written)
+    rows.extend({"item": "left out: %s" % what, "planned": "", "status": "left out", "reason": str(why),
+                 "explain": None} for what, why in sorted(_dict(registered.get("left_out")).items()))
+    shortfall = container_nofile_shortfall(result)
+    if shortfall:
+        rows.append({"item": "this container's own hard rlimit (Max open files in /proc/self/limits)",
+                     "planned": "%d (needs %d)" % (shortfall[1], shortfall[0]), "status": "cannot be given here",
+                     "reason": _shortfall_text(shortfall), "explain": None})
     for name in ("nr_open", "file_max"):
         if limits.get(name) is not None:
             rows.append({"item": name, "planned": value_text(limits[name]), "status": "bound",
@@ -236,22 +427,77 @@ def _drift_reason(drift, mode):
     return "; ".join(parts) + suffix
 
 
+def _refusal(plan):
+    """The plan's own refusal: its first warning that starts with "infeasible", or None."""
+    for warning in _list(plan.get("warnings")):
+        if str(warning).startswith("infeasible"):
+            return str(warning)
+    return None
+
+
 def _infeasible_reason(plan, message=""):
+    """One sentence: the plan's refusal without its "infeasible:" (the status says it), else one made
+    from the memory estimate; the breakdown is rendered below it (memory_breakdown)."""
+    refusal = _refusal(plan)
+    if refusal:
+        return refusal[len("infeasible"):].lstrip(" :") or refusal
     estimate = _dict(plan.get("memory_estimate"))
-    if estimate:
-        text = "%s connections need %s of %s RAM (%s per socket)" % (
-            estimate.get("sockets", "?"), _human_bytes(estimate.get("total_bytes")),
-            _human_bytes(estimate.get("ram_bytes")), _human_bytes(estimate.get("per_socket_bytes")))
-    else:
-        text = message or "the plan does not fit"
+    if not estimate.get("total_bytes"):
+        return str(message or "the plan does not fit")
+    connections = (estimate.get("connections") or _dict(plan.get("workload")).get("target_connections")
+                   or estimate.get("sockets", "?"))
+    text = "%s connections need about %s" % (connections, _gb(estimate["total_bytes"]))
+    if estimate.get("safe_bytes"):
+        memory = estimate.get("memory_bytes") or estimate.get("ram_bytes")
+        text += " but %d %% of the %s %s is %s" % (float(estimate.get("safe_fraction") or 0.75) * 100, _gb(memory),
+                                                   estimate.get("memory_source") or "RAM", _gb(estimate["safe_bytes"]))
+    elif estimate.get("ram_bytes"):
+        text += " of %s RAM" % _gb(estimate["ram_bytes"])
+    fit = estimate.get("max_connections", _dict(plan.get("predicted")).get("max_connections_in_memory"))
+    if fit is not None:
+        return text + "; at most about %s connections fit" % fit
     warnings = [str(w) for w in _list(plan.get("warnings"))]
-    # The refusal itself; the other warnings are listed with the host.
-    warnings = [w for w in warnings if w.startswith("infeasible")] or warnings[:1]
-    return text + (": " + "; ".join(warnings) if warnings else "")
+    return text + ("; " + warnings[0] if warnings else "")
+
+
+def memory_breakdown(estimate):
+    """The rows below an infeasible host's sentence: [(part, bytes text, detail)], from the plan's
+    memory_estimate; parts that hold nothing are left out, and nothing is negative (what does not
+    fit is a shortfall)."""
+    estimate = _dict(estimate)
+    if not estimate.get("total_bytes"):
+        return []
+    rows = []
+    parts = (("socket slab", "slab_bytes", "%s sockets x %s B" % (estimate.get("sockets", "?"),
+                                                                  estimate.get("per_socket_bytes", "?"))),
+             ("userspace", "userspace_bytes", "userspace_bytes_per_connection x connections"),
+             ("TIME_WAIT", "time_wait_bytes", "TIME_WAIT sockets (close rate x 60 s) x 256 B"),
+             ("conntrack", "conntrack_bytes", "tracked connections x 320 B"),
+             ("busy buffers", "buffer_bytes", "sockets x (tcp_rmem[1] + tcp_wmem[1]), at most tcp_mem max"))
+    for label, name, detail in parts:
+        if _int(estimate.get(name)):
+            rows.append((label, _gb(estimate[name]), detail))
+    total = _int(estimate.get("total_bytes")) or 0
+    rows.append(("needed", _gb(total), "the sum of the parts above"))
+    safe = _int(estimate.get("safe_bytes"))
+    if safe is not None:
+        fraction = float(estimate.get("safe_fraction") or 0.75)
+        rows.append(("%d %% of %s" % (fraction * 100, estimate.get("memory_source") or "memory"), _gb(safe),
+                     "usable: %d %% of %s (min(RAM, cgroup memory limit))" % (
+                         fraction * 100, _gb(estimate.get("memory_bytes") or estimate.get("ram_bytes")))))
+        if total > safe:
+            rows.append(("shortfall", _gb(total - safe), "needed minus usable"))
+        else:
+            rows.append(("headroom", _gb(safe - total), "usable minus needed"))
+    if estimate.get("max_connections") is not None:
+        rows.append(("fit", "%s connections" % estimate["max_connections"],
+                     "the most connections whose parts fit in the usable memory"))
+    return rows
 
 
 def _status(result, failure, unreachable, drift, keys, limits_changed, txq_rows):
-    """(status, reason) of one host; the first matching rule wins."""
+    """(status, reason) of one host; the first matching rule wins. A container whose own hard
+    RLIMIT_NOFILE is below the planned hard is never "already as planned": the reason names both."""
     if unreachable is not None:
         return "unreachable", str(_dict(unreachable).get("message", unreachable) if isinstance(unreachable, dict)
                                   else unreachable) or "unreachable"
@@ -288,11 +534,13 @@ def _status(result, failure, unreachable, drift, keys, limits_changed, txq_rows)
         if restored or reverted.get("limits_changed") or reverted.get("txqueuelen_changed") or reverted.get("changed"):
             return "tuned", "reverted what the role wrote (%d sysctl key(s) restored)" % len(restored)
         return "unchanged", "nothing to revert"
+    shortfall = container_nofile_shortfall(result)
+    tail = ("; but " + _shortfall_text(shortfall)) if shortfall else ""
     if not parts:
-        return "unchanged", "already as planned"
+        return "unchanged", _shortfall_text(shortfall) if shortfall else "already as planned"
     if mode in ("audit", "check"):
-        return "would change", "would change " + ", ".join(parts)
-    return "tuned", "changed " + ", ".join(parts)
+        return "would change", "would change " + ", ".join(parts) + tail
+    return "tuned", "changed " + ", ".join(parts) + tail
 
 
 def host_entry(name, result=None, failure=None, unreachable=None):
@@ -411,6 +659,28 @@ def build_report(results, title="TCP tuning report", failures=None, unreachable=
     }
 
 
+def _host_refusal(host):
+    """An infeasible host's refusal warning (its reason already says it), else None."""
+    if host["status"] != "infeasible":
+        return None
+    return next((w for w in host["warnings"] if w.startswith("infeasible")), None)
+
+
+def _other_warnings(host):
+    refusal = _host_refusal(host)
+    return [w for w in host["warnings"] if w != refusal]
+
+
+def _failure_message(host):
+    """The failed task's message, or None for an infeasible host whose message only repeats the plan's
+    warnings (the role's "the target does not fit" joins them all into one line)."""
+    message = host["failure"]["message"]
+    refusal = _host_refusal(host)
+    if refusal and refusal in message:
+        return None
+    return message
+
+
 # ---------------------------------------------------------------- JSON, Markdown, JUnit
 
 def render_json(report):
@@ -450,9 +720,18 @@ def render_markdown(report):
                 key, _md_cell(entry["majority"]), entry["majority_hosts"], _md_cell(differ)))
     for host in report["hosts"]:
         lines.extend(["", "## %s: %s" % (host["host"], host["status"]), "", _md_cell(host["reason"])])
+        breakdown = memory_breakdown(host["memory_estimate"]) if host["status"] == "infeasible" else []
+        if breakdown:
+            lines.extend(["", "| memory | bytes | how |", "|---|---|---|"])
+            lines.extend("| %s | %s | %s |" % tuple(_md_cell(cell) for cell in row) for row in breakdown)
         if host["failure"]:
-            lines.extend(["", "Task `%s`: %s" % (host["failure"]["task"], _md_cell(host["failure"]["message"]))])
-        for warning in host["warnings"]:
+            message = _failure_message(host)
+            lines.extend(["", "Task `%s`: %s" % (host["failure"]["task"], _md_cell(message)) if message is not None
+                          else "Task `%s` stopped this host; nothing was changed." % host["failure"]["task"]])
+        warnings = _other_warnings(host)
+        if warnings:
+            lines.append("")
+        for warning in warnings:
             lines.append("- warning: %s" % _md_cell(warning))
         if host["findings"]:
             lines.extend(["", "| finding | severity | evidence | fix |", "|---|---|---|---|"])
@@ -474,9 +753,10 @@ def render_markdown(report):
                     row["key"], _md_cell(row["before"]), _md_cell(row["planned"]), _md_cell(row["after"]),
                     row["status"], _md_cell(row["reason"])))
         if host["limits"]:
-            lines.extend(["", "| limit | planned | status |", "|---|---|---|"])
+            lines.extend(["", "| limit | soft:hard | status | reason |", "|---|---|---|---|"])
             for row in host["limits"]:
-                lines.append("| %s | %s | %s |" % (row["item"], row["planned"], row["status"]))
+                lines.append("| %s | %s | %s | %s |" % (_md_cell(row["item"]), _md_cell(row["planned"]),
+                                                        row["status"], _md_cell(row["reason"])))
         if host["txqueuelen"]:
             lines.extend(["", "| interface | before | planned | after | status |", "|---|---|---|---|---|"])
             for row in host["txqueuelen"]:
@@ -565,6 +845,7 @@ th{background:#f3f3f3} #hosts td:first-child,#hosts td:nth-child(4){white-space:
 .st{display:inline-block;padding:0 .4em;border-radius:3px;color:#fff;white-space:nowrap}
 .critical{color:#c62828;font-weight:bold}.warning{color:#ef6c00;font-weight:bold}.info{color:#1565c0}
 tr.changed,tr.would-change{background:#fff8e1} tr.drift{background:#fff3e0} tr.skipped{color:#777}
+tr.shortfall,tr.cannot-be-given-here{background:#f3e5f5;font-weight:bold}
 .filters{margin:.5em 0}.filters button{margin:0 .3em .3em 0;border:1px solid #888;background:#fff;padding:.2em .6em}
 .filters button.on{background:#333;color:#fff} .hidden{display:none}
 details.host{margin:.3em 0;border-top:1px solid #ddd;padding-top:.3em} details.host>summary{cursor:pointer}
@@ -626,14 +907,23 @@ def _table(headers, rows, row_classes=None):
 def _host_section(index, host):
     body = ['<details class="host" id="host-%d"><summary><b>%s</b> %s %s</summary>' % (
         index, escape(host["host"]), _status_badge(host["status"]), escape(host["reason"]))]
-    body.append("<p>Mode <b>%s</b>, profile <code>%s</code>, kernel <code>%s</code>%s.</p>" % (
-        escape(host["mode"] or "-"), escape(host["profile"]), escape(host["kernel"]),
-        ", in a container (global keys are skipped)" if host["container"] else ""))
+    if host["mode"] or host["profile"] or host["kernel"]:  # a host that failed before tcp_tune has none
+        body.append("<p>Mode <b>%s</b>, profile <code>%s</code>, kernel <code>%s</code>%s.</p>" % (
+            escape(host["mode"] or "-"), escape(host["profile"]), escape(host["kernel"]),
+            ", in a container (global keys are skipped)" if host["container"] else ""))
+    breakdown = memory_breakdown(host["memory_estimate"]) if host["status"] == "infeasible" else []
+    if breakdown:
+        body.append("<h4>Memory estimate</h4>" + _table(["memory", "bytes", "how"], [
+            [escape(part), escape(size), escape(detail)] for part, size, detail in breakdown],
+            ["shortfall" if part == "shortfall" else "" for part, dummy_size, dummy_detail in breakdown]))
     if host["failure"]:
-        body.append('<p class="critical">Task <code>%s</code>: %s</p>' % (
-            escape(host["failure"]["task"]), escape(host["failure"]["message"])))
-    if host["warnings"]:
-        body.append("<ul>%s</ul>" % "".join("<li>%s</li>" % escape(w) for w in host["warnings"]))
+        message = _failure_message(host)
+        body.append('<p class="critical">Task <code>%s</code>%s</p>' % (
+            escape(host["failure"]["task"]), ": " + escape(message) if message is not None
+            else " stopped this host; nothing was changed."))
+    warnings = _other_warnings(host)
+    if warnings:
+        body.append("<h4>Warnings</h4><ul>%s</ul>" % "".join("<li>%s</li>" % escape(w) for w in warnings))
     if host["drift"]:
         body.append("<h4>Drift</h4>" + _table(["key", "persisted", "live", "wins at boot"], [
             ["<code>%s</code>" % escape(k), escape(v["persisted"]), escape(v["live"]),
@@ -651,9 +941,10 @@ def _host_section(index, host):
              escape(r["status"]), escape(r["reason"]) + _explain_html(r["explain"])] for r in host["keys"]],
             [r["status"].replace(" ", "-") for r in host["keys"]]))
     if host["limits"]:
-        body.append("<h4>nofile limits</h4>" + _table(["limit", "planned", "status", "reason"], [
+        body.append("<h4>nofile limits</h4>" + _table(["limit", "soft:hard", "status", "reason"], [
             [escape(r["item"]), escape(r["planned"]), escape(r["status"]),
-             escape(r["reason"]) + _explain_html(r["explain"])] for r in host["limits"]]))
+             escape(r["reason"]) + _explain_html(r["explain"])] for r in host["limits"]],
+            [r["status"].replace(" ", "-") for r in host["limits"]]))
     if host["txqueuelen"]:
         body.append("<h4>txqueuelen</h4>" + _table(["interface", "before", "planned", "after", "status", "reason"], [
             [escape(r["interface"]), escape(r["before"]), escape(r["planned"]), escape(r["after"]),

@@ -18,8 +18,13 @@ description:
   - Writes C(report.json), C(report.md), C(report.html) and C(report.junit.xml) into O(dest).
   - Every host of the play appears with exactly one status, C(tuned), C(unchanged), C(would change),
     C(drift), C(infeasible), C(failed), C(unreachable) or C(not reached), and the reason for it.
-  - Per host the report lists the findings with their evidence and fix, and per sysctl key, nofile limit
-    and interface the value before, planned and after, with the reason and the formula and its inputs.
+  - Per host the report lists the findings with their evidence and fix, and per sysctl key and interface
+    the value before, planned and after, with the reason and the formula and its inputs.
+  - nofile limits are shown per file as written (C(soft:hard)), with what was left out and why. In a
+    container, a planned hard limit above the container's own hard C(RLIMIT_NOFILE) is named in the
+    host's reason (it cannot be given there), never C(already as planned).
+  - An infeasible host's reason is one sentence (connections, memory needed, usable memory, how many
+    fit); the memory breakdown and the plan's other warnings are listed below it.
   - Fleet views, sorting and filters by status, finding, kernel and profile, the hosts whose value of a key
     differs from the majority, and the finding counts.
   - The JSON follows the versioned schema in docs/report-schema.json. The HTML page is one
