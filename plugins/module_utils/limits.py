@@ -13,10 +13,9 @@ import glob
 import os
 import re
 
+from ansible_collections.tcptune.linux.plugins.module_utils import hoststate, txqueue
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError, atomic_write, read_file
-from ansible_collections.tcptune.linux.plugins.module_utils.sysctld import (
-    DEFAULT_SYSCTL_SOURCES, boot_files, parse_sysctl_file)
 
 try:
     from typing import Dict, List, Optional, Tuple  # noqa: F401 (type comments)
@@ -33,16 +32,9 @@ _UNIT = re.compile(r"^[A-Za-z0-9:_.\\@-]+$")
 # select() cannot watch a descriptor >= FD_SETSIZE, so login shells and the programs they start keep
 # that soft limit; a program that needs more raises its own soft limit up to hard.
 LOGIN_SOFT = kd.FD_SETSIZE
-# What systemd >= 240 gives every unit without DefaultLimitNOFILE: soft 1024, hard 512 Ki
-# (HIGH_RLIMIT_NOFILE in src/basic/def.h, "units: raise default RLIMIT_NOFILE hard limit", v240).
-# sshd, getty and so every login inherit it before pam_limits applies limits.d.
-SYSTEMD_DEFAULT_NOFILE = (1024, 524288)
-# systemd's manager configuration: the main file, then drop-ins merged by name (the first
-# directory wins) and read in name order, later files overriding earlier ones.
-SYSTEM_CONF = "etc/systemd/system.conf"
-SYSTEM_CONF_DIRS = ("etc/systemd/system.conf.d", "run/systemd/system.conf.d",
-                    "usr/local/lib/systemd/system.conf.d", "usr/lib/systemd/system.conf.d")
-INFINITY = 2 ** 63 - 1
+INFINITY = hoststate.INFINITY
+# systemd's lib directories, under the target's root: its version decides the built-in default.
+SYSTEMD_LIB_DIRS = ("lib/systemd", "usr/lib/systemd", "usr/lib64/systemd")
 
 
 def unit_name(service):
@@ -63,65 +55,17 @@ def read_nr_open(proc_path):
         return None
 
 
-def persisted_nr_open(root):
-    # type: (str) -> Tuple[int, str]
-    """(fs.nr_open the next boot sets, the file that sets it). The last sysctl file in
-    systemd-sysctl order that sets it wins; without one the kernel keeps its default."""
-    sources = [os.path.join(root, path.lstrip("/")) for path in DEFAULT_SYSCTL_SOURCES]
-    value, source = kd.NR_OPEN_DEFAULT, "kernel default"
-    for path in boot_files(sources):
-        text = read_file(path) or ""
-        setting = parse_sysctl_file(text).get("fs.nr_open")
-        if setting is not None and setting.strip().isdigit():
-            value, source = int(setting), path
-    return value, source
+def systemd_version(root):
+    # type: (str) -> Optional[int]
+    return txqueue.systemd_version([os.path.join(root, directory) for directory in SYSTEMD_LIB_DIRS])
 
 
-def parse_nofile(text):
-    # type: (str) -> Tuple[int, int]
-    """systemd's 'N', 'SOFT:HARD' or 'infinity' -> (soft, hard)."""
-    parts = [part.strip() for part in text.split(":")]
-    if len(parts) == 1:
-        parts = parts * 2
-    if len(parts) != 2:
-        raise ValueError("expected N or SOFT:HARD, got %r" % text)
-    soft, hard = (INFINITY if part == "infinity" else int(part) for part in parts)
-    return soft, hard
-
-
-def systemd_default_nofile(root):
-    # type: (str) -> Tuple[int, int, str]
-    """(soft, hard, source) of DefaultLimitNOFILE as systemd reads it from its own configuration,
-    leaving out our drop-in, so that the answer does not change once we have written it.
-
-    Read from the files rather than `systemctl show`: no process, the same answer in check mode, on
-    a host where systemd is not PID 1 (containers) and before our drop-in is reloaded."""
-    soft, hard = SYSTEMD_DEFAULT_NOFILE
-    source = "systemd >= 240 built-in default"
-    by_name = {}  # type: Dict[str, str]
-    for directory in SYSTEM_CONF_DIRS:
-        for path in glob.glob(os.path.join(root, directory, "*.conf")):
-            by_name.setdefault(os.path.basename(path), path)
-    by_name.pop(FILE_NAME, None)
-    for path in [os.path.join(root, SYSTEM_CONF)] + [by_name[name] for name in sorted(by_name)]:
-        for line in (read_file(path) or "").splitlines():
-            line = line.strip()
-            if line.startswith("DefaultLimitNOFILE="):
-                value = line.split("=", 1)[1].strip()
-                try:
-                    soft, hard = parse_nofile(value) if value else SYSTEMD_DEFAULT_NOFILE
-                except ValueError:
-                    continue  # systemd ignores an unparsable value too
-                source = path
-    return soft, hard, source
-
-
-def render_limits_conf(soft, hard):
-    # type: (int, Optional[int]) -> str
-    """pam_limits: '*' lines do not apply to root, so root gets its own. hard None: no hard lines."""
-    kinds = [("soft", soft)] + ([("hard", hard)] if hard is not None else [])
-    return HEADER + "".join("%-6s %-4s nofile %d\n" % (domain, kind, value)
-                            for domain in ("*", "root") for kind, value in kinds)
+def render_limits_conf(lines):
+    # type: (Dict[str, Dict[str, int]]) -> str
+    """pam_limits lines {domain: {soft|hard: value}}; '*' lines do not apply to root, so root has its own."""
+    return HEADER + "".join("%-6s %-4s nofile %d\n" % (domain, kind, lines[domain][kind])
+                            for domain in ("*", "root") if domain in lines
+                            for kind in ("soft", "hard") if kind in lines[domain])
 
 
 def render_system_dropin(soft, hard):
@@ -134,39 +78,103 @@ def render_service_dropin(soft, hard):
     return "%s[Service]\nLimitNOFILE=%d:%d\n" % (HEADER, soft, hard)
 
 
-def plan_files(root, hard, login_soft=LOGIN_SOFT, services=None, login=True, default_limit=True,
-               allow_lower=False, systemd_default=None):
-    # type: (str, int, int, Optional[List[str]], bool, bool, bool, Optional[Tuple[int, int]]) -> Tuple[Dict[str, str], Dict[str, str]]
-    """({path: text}, {what was left out: why}).
+def _nofile_text(value):
+    return "infinity" if value == INFINITY else str(value)
 
-    - Logins: soft ``login_soft``, hard ``hard``. A hard line that would lower what logins inherit
-      from systemd is left out unless ``allow_lower``.
-    - Services: LimitNOFILE=hard:hard. Unless ``allow_lower``, the hard part is never below systemd's
-      default (the soft part still rises to ``hard``).
-    - DefaultLimitNOFILE=SOFT:hard only when ``hard`` is above systemd's default hard; SOFT stays
-      systemd's (1024 unless configured), so units that use select() keep working.
+
+def _login_lines(files, entries, inherited, nr_open, hard, login_soft, allow_lower, own):
+    """{domain: {kind: value}} for our limits.d file, and what was left out. Our file is read after
+    limits.conf and the limits.d files named before it: a line is written only where it raises the value
+    in force at that point (never lowers one unless allow_lower), for '*' and for root alike."""
+    before = [entry for entry in entries if entry[0] != own and
+              (not entry[0].startswith(os.path.dirname(own) + "/") or os.path.basename(entry[0]) < FILE_NAME)]
+    lines, left_out = {}, {}
+    for domain in ("*", "root"):
+        in_force = hoststate.login_nofile(before, inherited, nr_open, root=(domain == "root"))
+        wanted = {}
+        for kind, value in (("soft", login_soft), ("hard", hard)):
+            current = in_force[kind]
+            if allow_lower or value > current or (kind == "soft" and value == current):
+                wanted[kind] = value
+            else:
+                left_out["%s %s" % (domain, kind)] = (
+                    "%s %d is not above the %s logins already get (%d, from %s)"
+                    % (kind, value, kind, current, in_force["%s_from" % kind]))
+        if "hard" not in wanted and wanted.get("soft", 0) > in_force["hard"]:
+            wanted.pop("soft")  # a soft above the hard in force would be cut to it: nothing to write
+        if list(wanted) == ["soft"] and wanted["soft"] == in_force["soft"]:
+            wanted = {}
+        if wanted:
+            lines[domain] = wanted
+    if not lines:
+        left_out["login"] = "nothing to change: logins already get at least soft %d, hard %d" % (login_soft, hard)
+    return lines, left_out
+
+
+def plan_files(files, hard, login_soft=LOGIN_SOFT, services=None, login=True, default_limit=True,
+               allow_lower=False, version=None, nr_open=kd.NR_OPEN_DEFAULT):
+    # type: (hoststate.HostFiles, int, int, Optional[List[str]], bool, bool, bool, Optional[int], int) -> Dict[str, object]
+    """The files that give logins and services ``hard`` without lowering anything the host gives today.
+
+    - Logins: soft ``login_soft``, hard ``hard``, each only where it raises what pam_limits gives at our
+      file's place (limits.conf and the limits.d files before it, from DefaultLimitNOFILE on).
+    - DefaultLimitNOFILE=SOFT:hard only when ``hard`` is above the manager's default hard (its built-in
+      one by systemd version, or system.conf(.d)); SOFT stays the default's.
+    - Services: LimitNOFILE=max(hard, the unit's soft):max(hard, the unit's hard) from the unit file and
+      its other drop-ins; no drop-in where the unit already gives both (infinity included).
+    ``allow_lower`` writes the planned values as they are (never DefaultLimitNOFILE below the default).
+    Returns {files: {path: text}, left_out: {what: why}, written: {path: limits}, warnings: [...],
+    systemd_default: {soft, hard, source}}.
     """
-    default_soft, default_hard = systemd_default or systemd_default_nofile(root)[:2]
-    files, left_out = {}, {}
+    own = {"limits": files.path(LIMITS_FILE), "system": files.path(SYSTEM_DROPIN)}
+    default_soft, default_hard, source = hoststate.systemd_default_nofile(files, version, exclude=(own["system"],))
+    wanted, left_out, written, warnings = {}, {}, {}, []
     if login:
-        login_hard = hard if (allow_lower or hard > default_hard) else None
-        if login_hard is None:
-            left_out["login hard"] = ("hard %d is not above the %d logins inherit from systemd "
-                                      "(allow_lower to write it anyway)" % (hard, default_hard))
-        if login_hard is None and login_soft == default_soft:
-            left_out["login"] = "nothing to change: logins already get soft %d, hard %d" % (default_soft, default_hard)
-        else:
-            files[os.path.join(root, LIMITS_FILE)] = render_limits_conf(login_soft, login_hard)
+        entries = hoststate.pam_nofile_entries(files)
+        lines, skipped = _login_lines(files, entries, (default_soft, default_hard), nr_open, hard, login_soft,
+                                      allow_lower, own["limits"])
+        left_out.update(skipped)
+        if lines:
+            wanted[own["limits"]] = render_limits_conf(lines)
+            written[own["limits"]] = {"kind": "login", "unit": None, "domains": lines}
+            after = hoststate.login_nofile(hoststate.pam_nofile_entries(files.with_changes(wanted)),
+                                           (default_soft, default_hard), nr_open)
+            for kind in ("soft", "hard"):
+                mine = lines.get("*", {}).get(kind)
+                if mine is not None and after[kind] != mine and after["%s_from" % kind] != own["limits"]:
+                    warnings.append("logins: %s sets nofile %s %d after our file, so sessions get %d, not %d"
+                                    % (after["%s_from" % kind], kind, after[kind], after[kind], mine))
     if default_limit:
         if hard > default_hard:
-            files[os.path.join(root, SYSTEM_DROPIN)] = render_system_dropin(min(default_soft, hard), hard)
+            soft = min(default_soft, hard)
+            wanted[own["system"]] = render_system_dropin(soft, hard)
+            written[own["system"]] = {"kind": "default", "unit": None, "soft": soft, "hard": hard}
         else:
-            left_out["DefaultLimitNOFILE"] = ("hard %d is not above systemd's default hard %d, which it "
-                                              "would lower for every unit" % (hard, default_hard))
-    service_hard = hard if allow_lower else max(hard, default_hard)
+            left_out["DefaultLimitNOFILE"] = ("hard %d is not above the manager's default hard %d (%s), which it "
+                                              "would lower for every unit" % (hard, default_hard, source))
     for service in services or []:
-        files[os.path.join(root, SERVICE_DROPIN % unit_name(service))] = render_service_dropin(hard, service_hard)
-    return files, left_out
+        unit = unit_name(service) + ".service"
+        path = files.path(SERVICE_DROPIN % unit_name(service))
+        unit_soft, unit_hard, unit_source = hoststate.unit_nofile(
+            files, unit, (default_soft, default_hard, "DefaultLimitNOFILE (%s)" % source), exclude=(path,))
+        if allow_lower:
+            soft, dropin_hard = hard, hard
+        elif unit_soft >= hard and unit_hard >= hard:
+            left_out[unit] = ("LimitNOFILE=%s:%s from %s already gives %d: no drop-in"
+                              % (_nofile_text(unit_soft), _nofile_text(unit_hard), unit_source, hard))
+            continue
+        else:
+            soft, dropin_hard = max(hard, unit_soft), max(hard, unit_hard)
+        if INFINITY in (soft, dropin_hard):
+            soft, dropin_hard = min(soft, nr_open), min(dropin_hard, nr_open)
+        wanted[path] = render_service_dropin(soft, dropin_hard)
+        written[path] = {"kind": "service", "unit": unit, "soft": soft, "hard": dropin_hard}
+        after = hoststate.unit_nofile(files.with_changes(wanted), unit, (default_soft, default_hard, source))
+        if after[2] != path:
+            warnings.append("%s: %s sets LimitNOFILE after our drop-in, so the unit gets %s:%s, not %d:%d"
+                            % (unit, after[2], _nofile_text(after[0]), _nofile_text(after[1]), soft, dropin_hard))
+    return {"files": wanted, "left_out": left_out, "written": written, "warnings": warnings,
+            "systemd_default": {"soft": default_soft, "hard": default_hard, "source": source}}
 
 
 def validation_errors(login_soft, hard, ceiling, services):
@@ -199,55 +207,18 @@ def nr_open_ceiling(root, proc_path, planned=None):
     if planned is not None:
         return planned, {"planned": planned}
     live = read_nr_open(proc_path)
-    persisted, source = persisted_nr_open(root)
+    persisted, source = hoststate.boot_nr_open(hoststate.HostFiles(root))
     detail = {"live": live, "persisted": persisted, "persisted_by": source}
     return (min(live, persisted) if live is not None else None), detail
-
-
-def hard_nofile_settings(root):
-    # type: (str) -> List[Tuple[int, str]]
-    """Every hard nofile limit configured on the host, as (value, file): pam_limits' limits.conf and
-    limits.d (types hard and -), systemd's DefaultLimitNOFILE and the LimitNOFILE of units under
-    /etc/systemd/system. A limit above fs.nr_open fails: logins (pam_limits), units (step LIMITS)."""
-    found = []  # type: List[Tuple[int, str]]
-    pam = [os.path.join(root, "etc/security/limits.conf")] + sorted(
-        glob.glob(os.path.join(root, "etc/security/limits.d/*.conf")))
-    for path in pam:
-        for line in (read_file(path) or "").splitlines():
-            fields = line.split("#", 1)[0].split()
-            if len(fields) == 4 and fields[1] in ("hard", "-") and fields[2] == "nofile":
-                value = _int_or_none(fields[3])  # pam_limits turns "unlimited" nofile into fs.nr_open
-                if value is not None:
-                    found.append((value, path))
-    systemd = [os.path.join(root, SYSTEM_CONF)] + sorted(
-        glob.glob(os.path.join(root, "etc/systemd/system.conf.d/*.conf"))
-        + glob.glob(os.path.join(root, "etc/systemd/system/*.service"))
-        + glob.glob(os.path.join(root, "etc/systemd/system/*.service.d/*.conf")))
-    for path in systemd:
-        for line in (read_file(path) or "").splitlines():
-            name, dummy_b, value = line.strip().partition("=")
-            if name.strip() in ("LimitNOFILE", "DefaultLimitNOFILE") and value.strip():
-                try:
-                    hard = parse_nofile(value.strip())[1]
-                except ValueError:
-                    continue
-                if hard != INFINITY:
-                    found.append((hard, path))
-    return found
 
 
 def nr_open_lockout(root, nr_open):
     # type: (str, int) -> List[str]
     """What an fs.nr_open of ``nr_open`` would break: every configured hard nofile above it."""
-    return ["%s sets a hard nofile of %d" % (path, value) for value, path in hard_nofile_settings(root)
+    files = hoststate.HostFiles(root)
+    return ["%s sets a hard nofile of %d" % (source, value)
+            for value, source in hoststate.configured_hard_nofile(files, nr_open, systemd_version(root))
             if value > nr_open]
-
-
-def _int_or_none(text):
-    try:
-        return int(text)
-    except ValueError:
-        return None
 
 
 def managed_files(root):
@@ -278,18 +249,18 @@ def sync_limits(root="/", hard=None, login_soft=LOGIN_SOFT, services=None, login
         if hard is None:
             raise ApplyError("hard is required with state=present")
         ceiling, detail = nr_open_ceiling(root, proc_path, nr_open)
-        soft_default, hard_default, source = systemd_default_nofile(root)
         errors = validation_errors(login_soft, hard, ceiling, services)
         if errors:
             raise ApplyError("invalid limits, nothing was changed: " + "; ".join(errors),
                              {"errors": errors, "nr_open": ceiling, "nr_open_detail": detail})
-        wanted, left_out = plan_files(root, hard, login_soft, services, login, default_limit, allow_lower,
-                                      (soft_default, hard_default))
-        result_extra = {"nr_open": ceiling, "nr_open_detail": detail, "left_out": left_out,
-                        "systemd_default": {"soft": soft_default, "hard": hard_default, "source": source}}
+        planned = plan_files(hoststate.HostFiles(root), hard, login_soft, services, login, default_limit, allow_lower,
+                             systemd_version(root), ceiling)
+        wanted = planned.pop("files")
+        result_extra = dict(planned, nr_open=ceiling, nr_open_detail=detail)
     else:
         wanted = {}
-        result_extra = {"nr_open": None, "nr_open_detail": {}, "left_out": {}, "systemd_default": {}}
+        result_extra = {"nr_open": None, "nr_open_detail": {}, "left_out": {}, "systemd_default": {}, "written": {},
+                        "warnings": []}
     changes = []  # (path, old, new or None)
     for path in sorted(set(wanted) | set(managed_files(root))):
         old, new = read_file(path), wanted.get(path)

@@ -30,7 +30,7 @@ def compute_plan(host, workload):
     work = resolve_workload(workload)
     per_socket, per_socket_source = sizing_rules.per_socket_bytes(host["kernel"])
     ctx = {"host": host, "work": work, "explain": {}, "wanted": {}, "warnings": [], "predicted": {},
-           "skip_wanted": {}, "limits": {}, "txqueuelen": {}}
+           "skip_wanted": {}, "limits": {}, "txqueuelen": {}, "persist_only": {}, "notes": [], "infeasible": []}
     for rule in sizing_rules.ORDER:
         rule(ctx)
     kept = sizing_rules.keep_persisted(ctx)
@@ -42,7 +42,12 @@ def compute_plan(host, workload):
     for key in catalogue.ordered(wanted):
         row = catalogue.get(key)
         value = catalogue.coerce_value(row, wanted[key])
-        errors = catalogue.validation_errors(row, value, host["kernel"])
+        errors = catalogue.validation_errors(row, value, host["kernel"], page_size=host["page_size"])
+        if errors and key in kept:  # an earlier run (or a hand edit of our file) left a value no longer valid
+            ctx["warnings"].append("%s: persisted by an earlier run, but %s: dropped from the sysctl.d file"
+                                   % (key, "; ".join(errors)))
+            kept.remove(key)
+            continue
         if errors:
             raise AssertionError("sizing produced an invalid value: %s" % "; ".join(errors))
         reason = sizing_rules.skip_reason(host, key)
@@ -74,6 +79,8 @@ def compute_plan(host, workload):
                                    % (key, "; ".join(errors)))
 
     estimate, feasible, reasons = memory_estimate(ctx, per_socket, per_socket_source, capacity)
+    reasons = reasons + ctx["infeasible"]  # a rule's own refusal (rule_tcp_mem: memory_budget_percent)
+    feasible = feasible and not ctx["infeasible"]
     changes = [{"key": key, "before": _text(key, sizing_rules.live(host, key)), "planned": text,
                 "reason": ctx["explain"][key]["reason"]} for key, text in sysctl.items()]
     if ctx["limits"]:
@@ -90,6 +97,8 @@ def compute_plan(host, workload):
     workload_out = dict((key, work[key]) for key in sorted(work) if key != "sources")
     workload_out["reserved_ports"] = [list(item) for item in work["reserved_ports"]]
     return {"sysctl": sysctl, "skipped": skipped, "limits": ctx["limits"], "txqueuelen": ctx["txqueuelen"],
+            "persist_only": dict((key, ctx["persist_only"][key]) for key in catalogue.ordered(ctx["persist_only"])),
+            "notes": ctx["notes"],
             "changes": changes, "workload": workload_out, "workload_sources": work["sources"],
             "explain": dict((key, ctx["explain"][key]) for key in sorted(ctx["explain"])),
             "memory_estimate": estimate, "predicted": dict((key, predicted[key]) for key in sorted(predicted)),
@@ -102,31 +111,40 @@ def _text(key, value):
 
 def memory_estimate(ctx, per_socket, source, capacity):
     """Everything the target holds against min(RAM, cgroup limit): slab, userspace, TIME_WAIT,
-    conntrack and busy buffers up to tcp_mem max (sizing_rules.memory_parts)."""
+    conntrack and busy buffers up to tcp_mem max (sizing_rules.memory_parts).
+
+    Infeasible: one sentence (connections, the bytes they need and the largest parts of it, the
+    usable memory, how many fit); the breakdown stays in the estimate's fields, every one >= 0
+    (``shortfall_bytes`` above the usable memory, ``headroom_bytes`` below it)."""
     host, work = ctx["host"], ctx["work"]
     memory = sizing_rules.effective_memory(host)
     sockets = sizing_rules.sockets_of(work)
-    parts = sizing_rules.memory_parts(ctx, work["target_connections"] or 0)
+    connections = work["target_connections"] or 0
+    parts = sizing_rules.memory_parts(ctx, connections)
     slab, userspace, time_wait = parts["slab_bytes"], parts["userspace_bytes"], parts["time_wait_bytes"]
     conntrack, buffers = parts["conntrack_bytes"], parts["buffer_bytes"]
     total = sum(parts.values())
     safe = int(memory * SAFE_MEMORY_FRACTION)
+    memory_source = "cgroup memory limit" if memory < host["memory_bytes"] else "RAM"
     estimate = {"per_socket_bytes": per_socket, "per_socket_source": source, "sockets": sockets,
+                "connections": connections, "max_connections": capacity,
                 "slab_bytes": slab, "userspace_bytes": userspace, "time_wait_bytes": time_wait,
                 "conntrack_bytes": conntrack, "buffer_bytes": buffers, "total_bytes": total,
                 "ram_bytes": host["memory_bytes"], "memory_limit_bytes": host.get("memory_limit_bytes"),
-                "memory_bytes": memory, "safe_fraction": SAFE_MEMORY_FRACTION, "safe_bytes": safe,
-                "headroom_bytes": safe - total, "fraction_of_memory": round(total / float(memory), 4)}
+                "memory_bytes": memory, "memory_source": memory_source, "safe_fraction": SAFE_MEMORY_FRACTION,
+                "safe_bytes": safe, "headroom_bytes": max(safe - total, 0), "shortfall_bytes": max(total - safe, 0),
+                "fraction_of_memory": round(total / float(memory), 4)}
     reasons = []
     if total > safe:
+        labels = (("socket slab", slab), ("userspace", userspace), ("TIME_WAIT", time_wait),
+                  ("conntrack", conntrack), ("busy buffers", buffers))
+        largest = (sorted((part for part in labels if part[1] * 4 >= total), key=lambda part: -part[1])
+                   or [max(labels, key=lambda part: part[1])])  # the parts of a quarter or more, else the largest
         reasons.append(
-            "infeasible: %d connections need %s (slab %s for %d sockets x %d B, userspace %s, TIME_WAIT %s, "
-            "conntrack %s, busy buffers up to tcp_mem max %s), above %d %% of %s %s (%s); at most about %d "
+            "infeasible: %d connections need about %s (mostly %s) but %d %% of the %s %s is %s; at most about %d "
             "connections fit"
-            % (work["target_connections"] or 0, gb_text(total), gb_text(slab), sockets, per_socket, gb_text(userspace),
-               gb_text(time_wait), gb_text(conntrack), gb_text(buffers), SAFE_MEMORY_FRACTION * 100,
-               "the cgroup memory limit" if memory < host["memory_bytes"] else "RAM", gb_text(memory), gb_text(safe),
-               capacity))
+            % (connections, gb_text(total), " and ".join("%s %s" % (label, gb_text(size)) for label, size in largest),
+               SAFE_MEMORY_FRACTION * 100, gb_text(memory), memory_source, gb_text(safe), capacity))
     ctx["explain"]["memory_estimate"] = {
         "value": total, "reason": None, "note": None,
         "formula": "slab (sockets x per-socket bytes) + userspace_bytes_per_connection x connections + TIME_WAIT "

@@ -20,7 +20,7 @@ __metaclass__ = type
 
 import math
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, memory_rules
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, memory_rules, sysctld
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import MAX_TARGET_CONNECTIONS, SizingInputError
 
@@ -202,36 +202,104 @@ def plan_key(ctx, key, need, reason, formula, inputs, source, compare="raise", p
     return planned
 
 
-def keep_persisted(ctx):
-    """Keep each key an earlier run persisted that is still live, when no rule plans it now.
+# Units in which a smaller value is a smaller capacity (queues, buffers, memory, tables).
+GROWING_UNITS = ("bytes", "pages", "count")
 
-    Without this a re-run would rewrite the sysctl.d file without the key (a finding's counters were
-    reset by a reboot, or the workload shrank below a live value that is not lowered), and the next
-    boot would undo a live value the file once set: what is persisted stays what is live. A key
-    changed by hand since (live differs from the file) is left to the drift report. Returns the kept keys.
-    """
-    host = ctx["host"]
+
+def _below_default(row, value, default):
+    """The elements of ``value`` under the kernel's ``default`` (the policy never plans them without allow_lower)."""
+    if default is None or row.shape not in (catalogue.INT, catalogue.TRIPLE) or row.unit not in GROWING_UNITS:
+        return False
+    if row.shape == catalogue.INT:
+        return value < default
+    return any(mine < kept for mine, kept in zip(value, default))
+
+
+def keep_persisted(ctx):
+    """Keep in the sysctl.d file each key an earlier run persisted that no rule plans now, so a re-run
+    never drops it and the next boot does not undo it (I3):
+
+    - live equals the file: kept in the plan (reason ``persisted``; writing it live changes nothing);
+    - live differs (changed by hand, or a file applied later): kept in the file at the value it holds,
+      without a live write (``persist_only``), and reported as drift by apply;
+    - its module is not loaded now (conntrack): kept in the file, applied when the module loads.
+
+    A kept value the current policy would not write (no workload number or finding asks for it now) is
+    ``outdated``: reported with what the policy plans instead, and kept unless allow_lower (then the
+    kernel default replaces it). An element below the kernel default, which the policy never plans, is
+    raised back to it. Returns the keys kept in the plan."""
+    host, work = ctx["host"], ctx["work"]
     kept = []
     for key, text in sorted((host.get("persisted") or {}).items()):
-        if key in ctx["wanted"] or key not in catalogue.CATALOGUE or not settable(host, key):
+        if key in ctx["wanted"] or key in ctx["skip_wanted"] or key not in catalogue.CATALOGUE:
             continue
         row = catalogue.get(key)
-        current = live(host, key)
         try:
-            persisted = catalogue.format_value(row, catalogue.coerce_value(row, text))
+            value = catalogue.coerce_value(row, text)
         except (TypeError, ValueError):
             continue  # not a value of this key: the file was edited by hand
-        if current is None or catalogue.format_value(row, current) != persisted:
+        module = sysctld.module_of(key)
+        current = live(host, key)
+        if not settable(host, key):
+            if module and not host["conntrack"].get("available"):
+                ctx["persist_only"][key] = catalogue.format_value(row, value)
+                ctx["notes"].append("%s = %s stays in the sysctl.d file: %s is not loaded now; it applies when the "
+                                    "module loads" % (key, catalogue.format_value(row, value), module))
             continue
         entry = ctx["explain"].setdefault(key, explain_entry(host, key))
+        default = kernel_default(host, key)
+        if entry.get("needed") is None and default is not None and value != default:
+            if _outdated(ctx, key, row, value, default) is None:
+                continue  # planned by _outdated
+        if current is None or catalogue.format_value(row, current) != catalogue.format_value(row, value):
+            ctx["persist_only"][key] = catalogue.format_value(row, value)
+            entry["note"] = ("persisted by an earlier run as %s; live is %s (changed since): kept in the file, not "
+                             "written live" % (catalogue.format_value(row, value),
+                                               catalogue.format_value(row, current) if current is not None else "absent"))
+            continue
         entry["value"] = current
-        entry["reason"] = {"kind": "persisted",
-                           "detail": "%s = %s was persisted by an earlier run and is live: kept, so a reboot "
-                                     "does not undo it (state=absent reverts it; allow_lower lets a rule lower it)"
-                                     % (key, catalogue.format_value(row, current))}
+        entry["reason"] = entry.get("reason") or {
+            "kind": "persisted",
+            "detail": "%s = %s was persisted by an earlier run and is live: kept, so a reboot does not undo it "
+                      "(state=absent reverts it; allow_lower lets a rule lower it)" % (key, catalogue.format_value(row, current))}
         ctx["wanted"][key] = current
         kept.append(key)
     return kept
+
+
+def _outdated(ctx, key, row, value, default):
+    """A persisted ``value`` no rule asks for now: flag it ``outdated``. Returns the value to keep in the
+    file (None when the key is planned here: raised to the kernel default, or replaced under allow_lower)."""
+    host, work = ctx["host"], ctx["work"]
+    entry = ctx["explain"][key]
+    entry["outdated"] = True
+    text, default_text = catalogue.format_value(row, value), catalogue.format_value(row, default)
+    if _below_default(row, value, default) or work["allow_lower"]:
+        planned = default if work["allow_lower"] else raised_to(row, value, default)
+        entry["value"] = planned
+        entry["reason"] = {"kind": "outdated",
+                           "detail": "%s = %s was persisted by an earlier version; the current policy plans %s (%s)"
+                                     % (key, text, catalogue.format_value(row, planned),
+                                        "allow_lower is true" if work["allow_lower"]
+                                        else "it never plans a value below the kernel default")}
+        ctx["wanted"][key] = planned
+        ctx["warnings"].append("%s: outdated value %s from an earlier run replaced by %s" %
+                               (key, text, catalogue.format_value(row, planned)))
+        return None
+    ctx["warnings"].append("%s: outdated: %s was persisted by an earlier run, but no declared workload number or "
+                           "finding asks for it now (the current policy plans the kernel default %s); kept, since it "
+                           "is never lowered without allow_lower: true" % (key, text, default_text))
+    return value
+
+
+def raised_to(row, value, floor):
+    """Element-wise max(value, floor), kept ordered."""
+    if row.shape == catalogue.INT:
+        return max(value, floor)
+    result = [max(mine, kept) for mine, kept in zip(value, floor)]
+    for index in range(1, len(result)):
+        result[index] = max(result[index], result[index - 1])
+    return result
 
 
 def in_force(ctx, key):
@@ -253,16 +321,19 @@ def gb_text(number):
 def rule_tcp_mem(ctx):
     """tcp_mem (pages): the kernel default unless the declared sockets' guaranteed minimum buffers
     (tcp_rmem[0] + tcp_wmem[0] each, ip-sysctl.rst) or a tcp_memory_pressure finding need a higher
-    pressure; kernel shape; never above memory_rules.tcp_mem_cap_pages; never flattened."""
+    pressure; kernel shape; never above memory_rules.tcp_mem_cap_pages; never flattened. Lowered (allow_lower)
+    never below the declared sockets' guaranteed pages; a memory_budget_percent below them is infeasible."""
     host, work = ctx["host"], ctx["work"]
     key = "net.ipv4.tcp_mem"
     page = host["page_size"]
     default = kd.tcp_mem(host)
     current = live(host, key)
     base = current or default
-    cap = memory_rules.tcp_mem_cap_pages(host["memory_bytes"], page)
+    ram_cap = cap = memory_rules.tcp_mem_cap_pages(host["memory_bytes"], page)
+    budget = None
     if work["memory_budget_percent"]:
-        cap = min(cap, int(host["memory_bytes"] * work["memory_budget_percent"] / 100.0) // page)
+        budget = int(host["memory_bytes"] * work["memory_budget_percent"] / 100.0) // page
+        cap = min(cap, budget)
     unbuffered = memory_parts(ctx, work["target_connections"] or 0)
     del unbuffered["buffer_bytes"]
     headroom = int(effective_memory(host) * SAFE_MEMORY_FRACTION - sum(unbuffered.values())) // page
@@ -294,11 +365,21 @@ def rule_tcp_mem(ctx):
             reason = finding_reason(finding, "TCP entered memory pressure: pressure twice the kernel default "
                                     "%d, %d pages" % (default[1], doubled[1]))
     lowered = kernel_shape(cap * 2 // 3)
+    # Never lowered below what the declared sockets are guaranteed (pressure >= guaranteed_pages), nor above
+    # the memory rule; a budget that leaves less is refused below (infeasible).
+    floored = sockets and lowered[1] < guaranteed_pages
+    if floored:
+        lowered = kernel_shape(min(guaranteed_pages, ram_cap * 2 // 3))
     if base[2] > cap or (work["allow_lower"] and base == lowered):
         if work["allow_lower"]:
             need = lowered
             reason = dependency_reason("brought within the memory rule (max <= %d pages = %d bytes) from a live "
                                        "max above it; allow_lower is true" % (cap, cap * page))
+            if floored:
+                reason = workload_reason(work, ["target_connections", "sockets_per_connection"],
+                                         "lowered (allow_lower), but not below %d sockets x (tcp_rmem[0] %d + "
+                                         "tcp_wmem[0] %d) = %d pages at the pressure threshold"
+                                         % (sockets, rmem_min, wmem_min, guaranteed_pages))
             compare = "exact"
         else:
             ctx["warnings"].append(
@@ -325,6 +406,20 @@ def rule_tcp_mem(ctx):
               "max_bytes_in_force": None},
              "facts §1: net/ipv4/tcp.c tcp_init_mem(); units are pages (ip-sysctl.rst)", compare=compare)
     ctx["explain"][key]["inputs"]["max_bytes_in_force"] = in_force(ctx, key)[2] * page
+    guaranteed = kernel_shape(guaranteed_pages)
+    if sockets and budget is not None and guaranteed[2] > budget:
+        ctx["infeasible"].append(
+            "infeasible: memory_budget_percent %g leaves tcp_mem max %d pages (%s), but the %d declared sockets "
+            "need max %d pages (%s), the kernel's shape around the %d pages they are guaranteed (tcp_rmem[0] + "
+            "tcp_wmem[0] = %d bytes each)"
+            % (work["memory_budget_percent"], budget, gb_text(budget * page), sockets, guaranteed[2],
+               gb_text(guaranteed[2] * page), guaranteed_pages, rmem_min + wmem_min))
+    planned = ctx["wanted"].get(key)
+    if planned is not None and any(mine < theirs for mine, theirs in zip(planned, default)):
+        ctx["warnings"].append("net.ipv4.tcp_mem: lowered to %s pages, below the kernel default %s (allow_lower): "
+                               "TCP enters memory pressure at %d pages (%s) instead of %d (%s)"
+                               % (" ".join(str(part) for part in planned), " ".join(str(part) for part in default),
+                                  planned[1], gb_text(planned[1] * page), default[1], gb_text(default[1] * page)))
 
 
 def rule_socket_buffers(ctx, key):
@@ -704,6 +799,10 @@ def rule_files(ctx):
             ctx["warnings"].append("files: limits sized for %d connections, the most that fit in %d %% of memory, "
                                    "not for the %s asked" % (fit, SAFE_MEMORY_FRACTION * 100, work["target_connections"]))
     finding = host["findings"].get("fd_pressure")
+    # Only a system-wide shortage (file-nr near fs.file-max, with its evidence) raises fs.file-max; a process near
+    # its own soft limit, or a service with a low soft nofile (info), is what the nofile limits address.
+    evidence = (finding or {}).get("evidence") or {}
+    system_wide = finding if "files.allocated" in evidence and "files.max" in evidence else None
     if not sockets and not work["services"] and not finding:
         ctx["limits"] = {}
         ctx["explain"]["limits.nofile"] = {
@@ -717,8 +816,12 @@ def rule_files(ctx):
                                  "%d sockets in one process need %d descriptors" % (sockets, per_process))
     elif work["services"]:
         reason = workload_reason(work, ["services"], "services declared")
+    elif system_wide:
+        reason = finding_reason(finding, "the system file table is near fs.file-max (%s of %s allocated)"
+                                % (evidence["files.allocated"], evidence["files.max"]))
     else:
-        reason = finding_reason(finding, "descriptors running short")
+        reason = finding_reason(finding, "a process is near its nofile soft limit, or a named service runs with a "
+                                         "low soft nofile")
     nr_open = nr_open_live
     # Above the kernel default, or with a live nr_open someone lowered (a file that lowers it again at boot
     # would break logins under our limit): plan it and keep it persisted while the limit depends on it.
@@ -740,12 +843,16 @@ def rule_files(ctx):
         hard = nr_open
     file_max_live = host["files"].get("max") or live(host, "fs.file-max") or kd.file_max(host)
     file_need = sockets + int(math.ceil(sockets * FD_HEADROOM_FRACTION)) + FILE_MAX_BASE
-    if finding:
+    if system_wide:
         file_need = max(file_need, kd.file_max(host) * 2)  # not the live value: it would double every run
     file_max = file_max_live
-    if file_need > kd.file_max(host) or finding:
+    if file_need > kd.file_max(host) or system_wide:
         dependency = dependency_reason("%d open files needed; the kernel default fs.file-max here is %d"
                                        % (file_need, kd.file_max(host)))
+        if system_wide and file_need == kd.file_max(host) * 2:
+            dependency = finding_reason(system_wide, "the system file table is near fs.file-max (%s of %s "
+                                        "allocated): twice the kernel default %d"
+                                        % (evidence["files.allocated"], evidence["files.max"], kd.file_max(host)))
         if settable(host, "fs.file-max"):
             file_max = plan_key(ctx, "fs.file-max", max(file_need, file_max_live), dependency,
                                 "max(live, sockets x %.2f + %d)" % (1 + FD_HEADROOM_FRACTION, FILE_MAX_BASE),

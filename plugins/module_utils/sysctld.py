@@ -109,6 +109,48 @@ def boot_files(sources, own=None):
     return result
 
 
+def boot_dirs(root="/"):
+    # type: (str) -> List[str]
+    """The sysctl.d directories systemd-sysctl reads at boot, under ``root``, highest priority first."""
+    return [os.path.join(root, source.lstrip("/")) for source in DEFAULT_SYSCTL_SOURCES if source.endswith(".d")]
+
+
+def boot_path_error(path, root="/", dirs=None, option="sysctl_path"):
+    # type: (str, str, Optional[List[str]], str) -> Optional[str]
+    """Why the boot would not apply a persist file at ``path`` (one sentence naming ``option`` and the
+    rule), or None. Reads nothing but the names of files in the directories.
+
+    systemd-sysctl reads only ``*.conf`` names not starting with "." from its sysctl.d directories
+    (``dirs``, default boot_dirs(root), highest priority first); /run is a tmpfs, emptied at every
+    boot; a file of the same name in a directory of higher priority masks it. ``path`` is the real
+    path, compared relative to ``root`` (a fake root in tests)."""
+    dirs = boot_dirs(root) if dirs is None else list(dirs)
+    lost = "so its values would be lost at the next reboot"
+
+    def in_run(item):
+        return os.path.relpath(os.path.realpath(item), os.path.realpath(root)).split(os.sep, 1)[0] == "run"
+
+    if not os.path.isabs(path):
+        return "%s %s: must be an absolute path" % (option, path)
+    name = os.path.basename(path)
+    if not name.endswith(".conf") or name.startswith("."):
+        return ("%s %s: systemd-sysctl reads only files named *.conf (not starting with '.') at boot, %s"
+                % (option, path, lost))
+    directory = os.path.realpath(os.path.dirname(path))
+    if in_run(directory):
+        return "%s %s: /run is a tmpfs, emptied at every boot, %s" % (option, path, lost)
+    found = [index for index, item in enumerate(dirs) if os.path.realpath(item) == directory]
+    if not found:
+        return ("%s %s: not in a directory systemd-sysctl reads at boot (one of %s), %s"
+                % (option, path, ", ".join(item for item in dirs if not in_run(item)), lost))
+    for higher in dirs[:found[0]]:
+        other = os.path.join(higher, name)
+        if os.path.lexists(other) and os.path.realpath(other) != os.path.realpath(path):
+            return ("%s %s: masked by %s, the same name in a directory of higher priority, which systemd-sysctl "
+                    "reads instead, %s" % (option, path, other, lost))
+    return None
+
+
 def conflicts(path, wanted, sources):
     """{name: [{file, value}]}: files read after ``path`` at boot (or masking it by having the
     same name in a directory of higher priority) that set a different value."""
@@ -126,3 +168,36 @@ def conflicts(path, wanted, sources):
             if name in wanted and not same_value(catalogue.get(name), value, wanted[name]):
                 result.setdefault(name, []).append({"file": item, "value": value})
     return result
+
+
+# Keys that exist only while a module is loaded, by module, with the /proc/sys prefix systemd-sysctl
+# is asked to apply again when udev sees the module load (sysctl.d(5), "Example 2"): the module is
+# often loaded by a firewall or a container runtime after systemd-sysctl ran at boot.
+MODULE_KEYS = {"nf_conntrack": "net.netfilter.nf_conntrack_"}
+MODULE_RULES_PATH = "/etc/udev/rules.d/60-tcptune-sysctl.rules"
+SYSTEMD_SYSCTL = ("usr/lib/systemd/systemd-sysctl", "lib/systemd/systemd-sysctl")
+
+
+def module_of(name):
+    # type: (str) -> Optional[str]
+    """The module whose loading creates ``name``, or None for a key the kernel always has."""
+    for module, prefix in MODULE_KEYS.items():
+        if name.startswith(prefix):
+            return module
+    return None
+
+
+def render_module_rules(names, root="/"):
+    # type: (List[str], str) -> Optional[str]
+    """The udev rules that apply our file's module keys when their module loads, or None when the file
+    has none. systemd-sysctl reads every sysctl.d file again, limited to the module's prefix."""
+    modules = sorted(set(module for module in (module_of(name) for name in names) if module))
+    if not modules:
+        return None
+    binary = next((path for path in SYSTEMD_SYSCTL if os.path.exists(os.path.join(root, path))), SYSTEMD_SYSCTL[0])
+    lines = [HEADER.format(owner="tcp_sysctl")]
+    for module in modules:
+        prefix = "/" + MODULE_KEYS[module].rsplit(".", 1)[0].replace(".", "/")
+        lines.append('ACTION=="add", SUBSYSTEM=="module", KERNEL=="%s", RUN+="/%s --prefix=%s"\n'
+                     % (module, binary, prefix))
+    return "".join(lines)

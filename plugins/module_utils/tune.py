@@ -101,6 +101,8 @@ def facts_view(facts, keys):
         "interfaces": dict((name, {"txqueuelen": item.get("txqueuelen"), "qdisc": item.get("qdisc")})
                            for name, item in sorted((facts.get("interfaces") or {}).items())),
         "sockets": {"states": dict((state, states.get(state)) for state in REPORTED_STATES if state in states)},
+        # this process's own nofile rlimit: in a container, the most any limit file can give
+        "nofile": {"self": (facts.get("nofile") or {}).get("self")},
     }
 
 
@@ -190,12 +192,20 @@ def run(params, check_mode=False):
                                    "mode.)" % proc_path)
         warnings.append("%s/sys is not writable for this user, so every key reads as read-only and nothing is "
                         "planned for it; run with become: true for a meaningful audit." % proc_path)
+    if params["state"] == "present":
+        error = sysctld.boot_path_error(params["sysctl_path"], params["root"])
+        if error:
+            raise apply.ApplyError("%s. Nothing was changed." % error)
     gather = dict(proc_path=proc_path, sys_path=sys_path, sockets=params["sockets"],
                   services=params.get("services") or ())
     facts = procfs.gather(sample_seconds=params.get("sample_seconds") or 0, **gather)
     root = params["root"]
+    # Global keys are the host's own only in its first network namespace and outside any container: a
+    # privileged --network=host container would write them but persist them where the host never reads.
+    host_scope = bool(namespace["init_netns"]) and not namespace["container"]
     common = dict(path=params["sysctl_path"], state_dir=params["state_dir"], proc_path=proc_path,
-                  sys_path=sys_path, root=root, check_mode=check_mode, lock_timeout=params["lock_timeout"])
+                  sys_path=sys_path, root=root, check_mode=check_mode, lock_timeout=params["lock_timeout"],
+                  init_netns=host_scope, module_rules_path=_under(root, sysctld.MODULE_RULES_PATH))
     txq_paths = dict(rules_path=_under(root, txqueue.DEFAULT_RULES_PATH), link_path=_under(root, txqueue.DEFAULT_LINK_PATH))
     plan, settings = {}, {}
     if params["state"] == "absent":
@@ -207,7 +217,7 @@ def run(params, check_mode=False):
         # What earlier runs persisted: the plan keeps it while it is live, so a re-run never drops it.
         persisted = sysctld.parse_sysctl_file(read_file(params["sysctl_path"]) or "")
         full_plan = params.get("plan") or sizing.compute_plan(
-            sizing.host_from_facts(facts, {"persisted": persisted}), workload)
+            sizing.host_from_facts(facts, {"persisted": persisted, "in_init_netns": host_scope}), workload)
         plan = plan_view(full_plan, params.get("explain") or "planned")
         if not full_plan.get("feasible", True):
             components = []  # an infeasible plan changes nothing; the role fails the host on it
@@ -228,9 +238,13 @@ def run(params, check_mode=False):
             limits_request=nofile if "limits" in components else None,
             txqueuelen_request=txq if "txqueuelen" in components else None,
             policy=params["policy"], sysctl_sources=[_under(root, path) for path in apply.DEFAULT_SYSCTL_SOURCES],
-            **common)
+            persist_only=full_plan.get("persist_only") if "sysctl" in components else None, **common)
     sysctl = outcome.get("sysctl") or {}
     warnings.extend(sysctl.get("warnings") or [])
+    warnings.extend((outcome.get("limits") or {}).get("warnings") or [])
+    warnings.extend((outcome.get("txqueuelen") or {}).get("persist_warnings") or [])
+    warnings.extend("this host already holds a hard nofile limit above fs.nr_open (logins or units may fail): %s"
+                    % item for item in outcome.get("lockout_warnings") or [])
     facts_after = facts
     if outcome["changed"] and not check_mode:
         facts_after = procfs.gather(sample_seconds=0, **gather)
@@ -241,7 +255,7 @@ def run(params, check_mode=False):
         "mode": mode,
         "profile": params.get("profile"),
         "kernel": (facts.get("kernel") or {}).get("release") or "",
-        "container": not facts["namespace"].get("init_netns", True),
+        "container": not host_scope,
         "components": components,
         "changed": outcome["changed"],
         "facts_before": facts_view(facts, keys),

@@ -44,7 +44,12 @@ options:
     type: dict
     default: {}
   path:
-    description: The persist file.
+    description:
+      - The persist file. With O(state=present) it must be a file systemd-sysctl applies at boot, or the module
+        fails before any change. That is a C(*.conf) name not starting with C(.), in C(/etc/sysctl.d),
+        C(/usr/local/lib/sysctl.d) or C(/usr/lib/sysctl.d) (or one of O(sysctl_dirs) when given), not masked by a
+        file of the same name in a directory of higher priority. C(/run/sysctl.d) is refused (a tmpfs, emptied at
+        every boot).
     type: path
     default: /etc/sysctl.d/60-tcptune.conf
   state:
@@ -100,7 +105,8 @@ options:
     description:
       - Prefix of the nofile limit files checked before C(fs.nr_open) is set or restored
         (C(/etc/security/limits.conf), C(/etc/security/limits.d), C(/etc/systemd/system.conf{,.d}), unit drop-ins
-        under C(/etc/systemd/system)). Only tests change it.
+        under C(/etc/systemd/system)), and of the sysctl.d directories O(path) is checked against when
+        O(sysctl_dirs) is not given. Only tests change it.
     type: path
     default: /
 notes:
@@ -188,7 +194,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcptune.linux.plugins.module_utils import apply, limits
+from ansible_collections.tcptune.linux.plugins.module_utils import apply, limits, sysctld
 from ansible_collections.tcptune.linux.plugins.module_utils.procfs import in_init_netns
 
 
@@ -234,6 +240,12 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    if params["state"] == "present":
+        dirs = params["sysctl_dirs"]  # directories only: a plain file there (/etc/sysctl.conf) is read last
+        dirs = None if dirs is None else [item for item in dirs if not os.path.isfile(item)]
+        error = sysctld.boot_path_error(params["path"], params["root"], dirs=dirs, option="path")
+        if error:
+            module.fail_json(msg="%s. Nothing was changed." % error)
     if params["proc_path"] == "/proc" and not module.check_mode and os.geteuid() != 0:
         module.fail_json(msg="tcp_sysctl: writing /proc/sys and %s needs root; run it with become: true. "
                              "Nothing was changed." % params["path"])

@@ -5,7 +5,7 @@
 
 Started by the integration tests as `unshare --net python netns_runner.py steps.json`, so every
 module run and every read below happens in the same throwaway namespace.
-Steps: {"read": [keys]}, {"hash": true}, {"module": name, "args": {...}, "check": bool, "diff": bool}.
+Steps: {"read": [keys]}, {"hash": true}, {"write": {per-netns key: value}}, {"module": name, "args": {...}, "check": bool, "diff": bool}.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -64,6 +64,13 @@ def main():
             results.append(dict((name, read_key(name)) for name in step["read"]))
         elif "hash" in step:
             results.append(hash_proc_sys())
+        elif "write" in step:
+            # per-netns keys of this child netns only: the global-only tcp_mem is absent here
+            assert not os.path.exists("/proc/sys/net/ipv4/tcp_mem"), "not a child network namespace"
+            for name, value in sorted(step["write"].items()):
+                with open(os.path.join("/proc/sys", name.replace(".", "/")), "w") as handle:
+                    handle.write("%s\n" % value)
+            results.append({})
         else:
             results.append(run_module(step))
     json.dump(results, sys.stdout)

@@ -102,12 +102,16 @@ def test_live_values_set_in_netns_idempotent_and_host_untouched(tmpdir, args):
 
 
 def test_kernel_rejection_rolls_back_and_leaves_files(tmpdir, args):
-    bad = dict(SETTINGS, **{"net.ipv4.tcp_congestion_control": "nonexistent"})
-    before, failed, after = in_netns(tmpdir, [{"read": PER_NETNS}, module(args, bad), {"read": PER_NETNS}])
+    """The kernel refuses a local port range that starts below ip_unprivileged_port_start (EINVAL), a rule
+    the validator does not model: the write fails late, after other keys were written."""
+    bad = dict(SETTINGS, **{"net.ipv4.ip_local_port_range": "20000 50000"})
+    before, dummy, failed, after = in_netns(tmpdir, [
+        {"read": PER_NETNS}, {"write": {"net.ipv4.ip_unprivileged_port_start": 30000}}, module(args, bad),
+        {"read": PER_NETNS}])
     assert failed.get("failed") is True
-    assert failed["msg"].startswith("net.ipv4.tcp_congestion_control: setting nonexistent failed (ENOENT")
-    assert "the 2 key(s) written before it were rolled back" in failed["msg"]
-    assert failed["rolled_back"] == ["net.core.somaxconn", "net.ipv4.tcp_rmem"]
+    assert failed["msg"].startswith("net.ipv4.ip_local_port_range: setting 20000 50000 failed (EINVAL"), failed["msg"]
+    assert "the 3 key(s) written before it were rolled back" in failed["msg"]
+    assert failed["rolled_back"] == ["net.core.somaxconn", "net.ipv4.tcp_rmem", "net.ipv4.tcp_fin_timeout"]
     assert after == before
     assert not os.path.exists(args["path"])
     assert not os.path.exists(os.path.join(args["state_dir"], "tcp_sysctl-60-tcptune.conf.json"))
@@ -155,13 +159,13 @@ def test_global_keys_are_skipped_in_netns_and_host_untouched(tmpdir, args):
     globals_now = {"fs.file-max": int(host("fs.file-max")), "net.core.rmem_max": int(host("net.core.rmem_max"))}
     result, failed = in_netns(tmpdir, [
         module(args, dict(globals_now, **{"net.core.somaxconn": 12345})),
-        module(dict(args, path=args["path"] + ".2"), dict(globals_now), unsupported="fail")])
+        module(dict(args, path=args["path"][:-len(".conf")] + "-2.conf"), dict(globals_now), unsupported="fail")])
     assert set(result["skipped_keys"]) == {"fs.file-max", "net.core.rmem_max"}
     for reason in result["skipped_keys"].values():
         assert reason.startswith("global key: set it on the host")
     assert result["changed_keys"] == ["net.core.somaxconn"]
     assert "# fs.file-max not set: global key" in open(args["path"]).read()
     assert failed.get("failed") is True and "fs.file-max: global key" in failed["msg"]
-    assert not os.path.exists(args["path"] + ".2")
+    assert not os.path.exists(args["path"][:-len(".conf")] + "-2.conf")
     assert int(host("fs.file-max")) == globals_now["fs.file-max"]
     assert int(host("net.core.rmem_max")) == globals_now["net.core.rmem_max"]

@@ -13,7 +13,7 @@ import stat
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import limits
+from ansible_collections.tcptune.linux.plugins.module_utils import hoststate, limits
 from ansible_collections.tcptune.linux.plugins.module_utils.apply import ApplyError
 
 BIG = 2097152  # above systemd's default hard 524288
@@ -80,24 +80,25 @@ def test_default_limit_follows_the_configured_systemd_default(root):
     root.join("etc/systemd/system.conf").write("[Manager]\n#DefaultLimitNOFILE=1024:524288\n", ensure=True)
     root.join("usr/lib/systemd/system.conf.d/10-vendor.conf").write("[Manager]\nDefaultLimitNOFILE=4096:1048576\n",
                                                                     ensure=True)
-    assert limits.systemd_default_nofile(str(root))[:2] == (4096, 1048576)
+    assert hoststate.systemd_default_nofile(hoststate.HostFiles(str(root)), None)[:2] == (4096, 1048576)
     result = sync(root, hard=BIG, login=False)
     assert result["systemd_default"]["hard"] == 1048576
     assert "DefaultLimitNOFILE=4096:2097152\n" in root.join(limits.SYSTEM_DROPIN).read()
     # Our own drop-in does not count as systemd's default, so the second run agrees with the first.
-    assert limits.systemd_default_nofile(str(root))[:2] == (4096, 1048576)
+    ours = (str(root.join(limits.SYSTEM_DROPIN)),)
+    assert hoststate.systemd_default_nofile(hoststate.HostFiles(str(root)), None, exclude=ours)[:2] == (4096, 1048576)
     assert sync(root, hard=BIG, login=False)["changed"] is False
     # An admin's /etc drop-in masks the vendor one of the same name; a later name wins.
     root.join("etc/systemd/system.conf.d/10-vendor.conf").write("[Manager]\nDefaultLimitNOFILE=8192\n", ensure=True)
-    assert limits.systemd_default_nofile(str(root))[:2] == (8192, 8192)
+    assert hoststate.systemd_default_nofile(hoststate.HostFiles(str(root)), None, exclude=ours)[:2] == (8192, 8192)
 
 
 def test_parse_nofile():
-    assert limits.parse_nofile("1024:524288") == (1024, 524288)
-    assert limits.parse_nofile("65536") == (65536, 65536)
-    assert limits.parse_nofile("infinity")[1] == limits.INFINITY
+    assert hoststate.parse_nofile("1024:524288") == (1024, 524288)
+    assert hoststate.parse_nofile("65536") == (65536, 65536)
+    assert hoststate.parse_nofile("infinity")[1] == hoststate.INFINITY
     with pytest.raises(ValueError):
-        limits.parse_nofile("1:2:3")
+        hoststate.parse_nofile("1:2:3")
 
 
 def test_refuses_above_live_nr_open(root):
@@ -125,7 +126,7 @@ def test_refuses_above_persisted_nr_open(root):
 def test_persisted_nr_open_follows_sysctl_order(root):
     root.join("etc/sysctl.d/90-later.conf").write("fs.nr_open=2097152\n")
     root.join("usr/lib/sysctl.d/99-vendor.conf").write("fs.nr_open = 8388608\n", ensure=True)
-    value, source = limits.persisted_nr_open(str(root))
+    value, source = hoststate.boot_nr_open(hoststate.HostFiles(str(root)))
     assert (value, source) == (8388608, str(root.join("usr/lib/sysctl.d/99-vendor.conf")))
 
 
@@ -184,7 +185,84 @@ def test_hard_nofile_settings_and_lockout(root):
     unit = "[Service]\nLimitNOFILE=2000000\n"
     root.join("etc/systemd/system/db.service.d/override.conf").write(unit, ensure=True)
     root.join("etc/systemd/system.conf").write("[Manager]\nDefaultLimitNOFILE=1024:infinity\n", ensure=True)
-    assert sorted(value for value, dummy in limits.hard_nofile_settings(str(root))) == [300000, 2000000]
+    configured = hoststate.configured_hard_nofile(hoststate.HostFiles(str(root)), 1048576, None)
+    assert sorted(value for value, dummy in configured) == [300000, 2000000]
     assert limits.nr_open_lockout(str(root), 1048576) == [
         "%s sets a hard nofile of 2000000" % root.join("etc/systemd/system/db.service.d/override.conf")]
     assert limits.nr_open_lockout(str(root), 2000000) == []
+
+
+# --- #17: the nofile files never lower what the host gives (review 2026-12-03, defects 3 and 17) ---
+
+def test_limits_conf_soft_and_hard_are_never_lowered_for_logins(root):
+    """limits.conf gives every session soft 1048576 / hard 2097152: our file must not bring them to
+    1024 / 1211392 (pam_limits: a later '*' entry replaces an earlier one)."""
+    root.join("etc/security/limits.conf").write("*  soft nofile 1048576\n*  hard nofile 2097152\n", ensure=True)
+    sync(root, hard=1211392, default_limit=False)
+    files = hoststate.HostFiles(str(root))
+    after = hoststate.login_nofile(hoststate.pam_nofile_entries(files), (1024, 524288), 4194304)
+    assert (after["soft"], after["hard"]) == (1048576, 2097152)
+    # root has no line in limits.conf: its session still gets the planned hard from our file
+    as_root = hoststate.login_nofile(hoststate.pam_nofile_entries(files), (1024, 524288), 4194304, root=True)
+    assert as_root["hard"] == 1211392
+
+
+def test_limits_conf_soft_kept_while_our_hard_rises(root):
+    root.join("etc/security/limits.conf").write("*  soft nofile 1048576\n*  hard nofile 1048576\n", ensure=True)
+    result = sync(root, hard=1211392, default_limit=False)
+    assert entries(root.join(limits.LIMITS_FILE).read()) == [
+        ["*", "hard", "nofile", "1211392"], ["root", "soft", "nofile", "1024"], ["root", "hard", "nofile", "1211392"]]
+    assert "not above" in result["left_out"]["* soft"]
+    after = hoststate.login_nofile(hoststate.pam_nofile_entries(hoststate.HostFiles(str(root))), (1024, 524288),
+                                   4194304)
+    assert (after["soft"], after["hard"]) == (1048576, 1211392)
+    assert result["written"][str(root.join(limits.LIMITS_FILE))]["domains"]["*"] == {"hard": 1211392}
+
+
+def test_a_later_limits_file_that_wins_over_ours_is_named(root):
+    root.join("etc/security/limits.d/90-app.conf").write("* hard nofile 65536\n", ensure=True)
+    result = sync(root, hard=BIG, default_limit=False)
+    assert any("90-app.conf sets nofile hard 65536 after our file" in item for item in result["warnings"])
+
+
+def test_unit_with_limitnofile_infinity_gets_no_lower_dropin(root):
+    root.join("usr/lib/systemd/system/containerd.service").write(
+        "[Service]\nExecStart=/usr/bin/containerd\nLimitNOFILE=infinity\n", ensure=True)
+    result = sync(root, hard=221184, services=["containerd"])
+    assert not root.join("etc/systemd/system/containerd.service.d/60-tcptune-nofile.conf").check()
+    assert "infinity" in result["left_out"]["containerd.service"]
+    assert result["restart_needed"] == []
+
+
+def test_unit_hard_above_the_plan_is_kept_in_the_dropin(root):
+    root.join("etc/systemd/system/db.service").write("[Service]\nLimitNOFILE=4096:2000000\n", ensure=True)
+    result = sync(root, hard=221184, services=["db"])
+    dropin = root.join("etc/systemd/system/db.service.d/60-tcptune-nofile.conf").read()
+    assert "LimitNOFILE=221184:2000000\n" in dropin
+    assert result["written"][str(root.join("etc/systemd/system/db.service.d/60-tcptune-nofile.conf"))] == {
+        "kind": "service", "unit": "db.service", "soft": 221184, "hard": 2000000}
+
+
+def test_a_later_unit_dropin_that_wins_over_ours_is_named(root):
+    root.join("etc/systemd/system/db.service").write("[Service]\nExecStart=/bin/true\n", ensure=True)
+    root.join("etc/systemd/system/db.service.d/99-admin.conf").write("[Service]\nLimitNOFILE=4096\n", ensure=True)
+    result = sync(root, hard=221184, services=["db"])
+    assert any("99-admin.conf sets LimitNOFILE after our drop-in" in item for item in result["warnings"])
+
+
+def test_systemd_before_240_gives_4096_so_a_221184_limit_is_written(root):
+    """RHEL 7 / Ubuntu 18.04: units and logins inherit 1024:4096, so 221184 raises both."""
+    root.join("usr/lib/systemd/libsystemd-shared-237.so").write("", ensure=True)
+    result = sync(root, hard=221184)
+    assert result["systemd_default"]["hard"] == 4096
+    assert ["*", "hard", "nofile", "221184"] in entries(root.join(limits.LIMITS_FILE).read())
+    assert "DefaultLimitNOFILE=1024:221184\n" in root.join(limits.SYSTEM_DROPIN).read()
+
+
+def test_login_nofile_follows_pam_limits_precedence():
+    entries_ = [("a", "*", "soft", "4096"), ("a", "*", "hard", "8192"), ("b", "root", "-", "65536"),
+                ("c", "*", "hard", "unlimited"), ("d", "@wheel", "hard", "16")]
+    user = hoststate.login_nofile(entries_, (1024, 524288), 1048576)
+    assert (user["soft"], user["hard"], user["hard_from"]) == (4096, 1048576, "c")
+    as_root = hoststate.login_nofile(entries_, (1024, 524288), 1048576, root=True)
+    assert (as_root["soft"], as_root["hard"]) == (65536, 65536)

@@ -424,3 +424,46 @@ def test_txqueuelen_follows_the_qdisc_that_holds_the_packets(root, leaves, defau
     plan = _bulk_plan_with_nic(root, leaves, default_qdisc)
     assert plan["txqueuelen"].get("eth0") == planned
     assert plan["explain"]["txqueuelen.eth0"]["inputs"]["qdisc_leaves"] == leaves
+
+
+# --- #17 item 5: an infeasible plan says why in one readable sentence ------------------------------
+
+@pytest.mark.parametrize("workload, host, memory", [
+    ({"profile": "high_concurrency_server", "target_connections": 1000000},
+     dict(memory_bytes=4 * GIB, kernel_release="6.18.44"), "of the 4.29 GB RAM"),
+    ({"profile": "proxy", "target_connections": 50000000}, dict(memory_bytes=8 * GIB, kernel_release="6.1.0"),
+     "of the 8.59 GB RAM"),
+    ({"target_connections": 500000},
+     dict(memory_bytes=THIS_HOST_RAM, memory_limit_bytes=2 * GIB, kernel_release="6.18.44"),
+     "of the 2.15 GB cgroup memory limit"),
+])
+def test_infeasible_reason_is_one_sentence_and_the_breakdown_is_in_the_estimate(workload, host, memory):
+    """cc78c24: the refusal listed every part (zeros included) run together with the other warnings,
+    and headroom_bytes was negative; the report printed about 2,500 characters of it."""
+    plan = plan_for(workload, **host)
+    estimate = plan["memory_estimate"]
+    fit = plan["predicted"]["max_connections_in_memory"]
+    sentence = plan["warnings"][0]
+    assert plan["feasible"] is False
+    # "N connections need": the words the real fleet run checks (tests/integration/test_report_real_run.py)
+    assert sentence.startswith("infeasible: %d connections need about" % workload["target_connections"])
+    assert "need about %.2f GB" % (estimate["total_bytes"] / 1e9) in sentence
+    assert "but 75 %% %s is %.2f GB" % (memory, estimate["safe_bytes"] / 1e9) in sentence
+    assert sentence.endswith("; at most about %d connections fit" % fit)
+    assert len(sentence) < 200 and " 0.00 GB" not in sentence and " x " not in sentence
+    # the breakdown is structured, in the estimate, and nothing in it is negative
+    assert estimate["connections"] == workload["target_connections"] and estimate["max_connections"] == fit
+    assert estimate["shortfall_bytes"] == estimate["total_bytes"] - estimate["safe_bytes"] > 0
+    assert estimate["headroom_bytes"] == 0
+    assert all(value >= 0 for value in estimate.values() if isinstance(value, (int, float)))
+    assert sum(estimate[part] for part in ("slab_bytes", "userspace_bytes", "time_wait_bytes", "conntrack_bytes",
+                                           "buffer_bytes")) == estimate["total_bytes"]
+    assert [w for w in plan["warnings"] if w.startswith("infeasible")] == [sentence]
+
+
+def test_a_feasible_estimate_has_headroom_and_no_shortfall():
+    plan = plan_for({"profile": "high_concurrency_server", "target_connections": 100000}, memory_bytes=8 * GIB,
+                    kernel_release="6.18.44")
+    estimate = plan["memory_estimate"]
+    assert plan["feasible"] is True and estimate["shortfall_bytes"] == 0
+    assert estimate["headroom_bytes"] == estimate["safe_bytes"] - estimate["total_bytes"] > 0

@@ -159,7 +159,8 @@ def test_invariants(data, ram, kernel, workload, listening):
 
     # feasibility is what the estimate says; proxies count two sockets
     estimate = result["memory_estimate"]
-    assert result["feasible"] is (estimate["total_bytes"] <= estimate["safe_bytes"])
+    over_budget = any(warning.startswith("infeasible: memory_budget_percent") for warning in result["warnings"])
+    assert result["feasible"] is (estimate["total_bytes"] <= estimate["safe_bytes"] and not over_budget)
     if not result["feasible"]:
         assert result["warnings"][0].startswith("infeasible")
     if workload["profile"] == "proxy" and workload["sockets_per_connection"] is None:

@@ -9,6 +9,8 @@ __metaclass__ = type
 
 import json
 
+import pytest
+
 from ansible_collections.tcptune.linux.plugins.module_utils import apply
 from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module, run_module_as_user
 
@@ -131,3 +133,41 @@ def test_revert_refuses_to_restore_nr_open_under_the_limits(tmpdir):
     tmpdir.join("root/etc/security/limits.d/60-tcptune-nofile.conf").remove()
     reverted = run_module("tcp_sysctl", dict(args, state="absent"), tmpdir)
     assert reverted["changed"] is True and tmpdir.join("proc/sys/fs/nr_open").read() == "1048576\n"
+
+
+# --- review-2026-12-03 #13: a persist file the boot never reads is refused before any change ----------------------
+
+@pytest.mark.parametrize("relpath, rule, custom_dirs", [
+    ("etc/sysctl.d/60-tcptune", "reads only files named *.conf", True),
+    ("etc/tcptune/sysctl.conf", "not in a directory systemd-sysctl reads at boot", True),
+    ("run/sysctl.d/60-tcptune.conf", "/run is a tmpfs", False),
+    ("usr/lib/sysctl.d/60-tcptune.conf", "masked by {root}/etc/sysctl.d/60-tcptune.conf,", False),
+])
+@pytest.mark.parametrize("check", [False, True])
+def test_a_path_the_boot_never_reads_fails_before_any_change(tmpdir, relpath, rule, custom_dirs, check):
+    """cc78c24 wrote the values and the file, said ok changed=True, and everything was lost at the next reboot
+    (check mode predicted the same success)."""
+    args = dict(make_args(tmpdir), path=str(tmpdir.join(relpath)), root=str(tmpdir))
+    if not custom_dirs:
+        del args["sysctl_dirs"]  # the directories systemd-sysctl reads, under root
+        tmpdir.join("etc/sysctl.d/60-tcptune.conf").write("net.core.somaxconn = 8192\n", ensure=True)
+    result = run_module("tcp_sysctl", args, tmpdir, check=check)
+    assert result.get("failed") is True, result
+    assert result["msg"].startswith("path %s: " % args["path"]), result["msg"]
+    assert rule.format(root=str(tmpdir)) in result["msg"], result["msg"]
+    assert result["msg"].endswith("lost at the next reboot. Nothing was changed.")
+    assert tmpdir.join("proc/sys/net/core/somaxconn").read() == "4096\n"
+    assert not tmpdir.join(relpath).check() and not tmpdir.join("state").check()
+
+
+def test_only_a_file_the_boot_reads_is_written_and_a_revert_is_never_refused(tmpdir):
+    args = dict(make_args(tmpdir), path=str(tmpdir.join("usr/local/lib/sysctl.d/60-tcptune.conf")), root=str(tmpdir))
+    del args["sysctl_dirs"]
+    refused = run_module("tcp_sysctl", dict(args, path=str(tmpdir.join("usr/local/lib/tcptune.conf"))), tmpdir)
+    assert refused.get("failed") is True and "not in a directory systemd-sysctl reads" in refused["msg"], refused
+    result = run_module("tcp_sysctl", args, tmpdir)
+    assert result["changed"] is True and tmpdir.join("usr/local/lib/sysctl.d/60-tcptune.conf").check(), result
+    # a later masking file does not stop a revert: state=absent is never refused for the path
+    tmpdir.join("etc/sysctl.d/60-tcptune.conf").write("net.core.somaxconn = 8192\n", ensure=True)
+    reverted = run_module("tcp_sysctl", dict(args, state="absent"), tmpdir)
+    assert reverted["changed"] is True and tmpdir.join("proc/sys/net/core/somaxconn").read() == "4096\n", reverted
