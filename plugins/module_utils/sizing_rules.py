@@ -389,12 +389,14 @@ def rule_tcp_mem(ctx):
                    " ".join(str(part) for part in lowered)))
             need = None
     elif need is not None and need[2] > min(cap, headroom):
-        limit = min(cap, headroom)
-        ctx["warnings"].append("net.ipv4.tcp_mem: the workload needs max %d pages (%d bytes) but at most %d pages "
-                               "(%d bytes) fit: the memory rule allows %d pages, and %d %% of memory less the "
-                               "sockets, userspace, TIME_WAIT and conntrack leaves %d; capped"
-                               % (need[2], need[2] * page, limit, limit * page, cap, SAFE_MEMORY_FRACTION * 100,
-                                  headroom))
+        limit = max(min(cap, headroom), 0)
+        left = ("leaves %d pages" % headroom if headroom >= 0 else
+                "is already short by %d pages (%s) without any buffers" % (-headroom, gb_text(-headroom * page)))
+        ctx["warnings"].append("net.ipv4.tcp_mem: the workload needs max %d pages (%s) but at most %d pages (%s) "
+                               "fit: the memory rule allows %d pages, and %d %% of memory less the sockets, userspace, "
+                               "TIME_WAIT and conntrack %s; capped"
+                               % (need[2], gb_text(need[2] * page), limit, gb_text(limit * page), cap,
+                                  SAFE_MEMORY_FRACTION * 100, left))
         need = kernel_shape(limit * 2 // 3) if limit > default[2] else None
     plan_key(ctx, key, need, reason,
              "kernel default (tcp_init_mem: limit = max(nr_free_buffer_pages/16, 128), [limit/4*3, limit, "

@@ -467,3 +467,14 @@ def test_a_feasible_estimate_has_headroom_and_no_shortfall():
     estimate = plan["memory_estimate"]
     assert plan["feasible"] is True and estimate["shortfall_bytes"] == 0
     assert estimate["headroom_bytes"] == estimate["safe_bytes"] - estimate["total_bytes"] > 0
+
+
+def test_no_warning_of_an_infeasible_plan_carries_a_negative_number():
+    """#17: '... at most -365125 pages (-1495552000 bytes) fit ... leaves -365125; capped'."""
+    import re
+    plan = plan_for({"profile": "high_concurrency_server", "target_connections": 1000000}, memory_bytes=4 * GIB,
+                    kernel_release="6.18.44")
+    assert plan["feasible"] is False
+    text = " ".join(plan["warnings"])
+    assert "tcp_mem" in text
+    assert not re.search(r"(^|[\s(])-\d", text), text
