@@ -16,9 +16,15 @@ __metaclass__ = type
 import math
 
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue
+from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 
 MIB = 1024 * 1024
 MAX_TARGET_CONNECTIONS = 100000000
+# The largest per-flow bandwidth the kernel can describe: ethtool's link speed is a u32 of Mbit/s
+# (include/uapi/linux/ethtool.h), 0xffffffff being SPEED_UNKNOWN.
+MAX_BANDWIDTH_MBPS = 4294967294
+# An RTT above TCP_RTO_MAX (120 s, include/net/tcp.h) retransmits every segment before its ACK can arrive.
+MAX_RTT_MS = 120000
 
 # Options a workload may declare. The first group are workload numbers (a reason for a change);
 # the rest say how to plan.
@@ -121,45 +127,112 @@ def _require_rate(name, value):
     return value
 
 
-def _require_positive(name, value):
+def _require_positive(name, value, maximum=None, why=""):
     if not _is_number(value):
         raise SizingInputError("%s: must be a number, got %s %r" % (name, type(value).__name__, value))
     if not value > 0 or math.isinf(value):
         raise SizingInputError("%s: must be a finite number > 0, got %r" % (name, value))
+    if maximum is not None and value > maximum:
+        raise SizingInputError("%s: must be at most %d%s, got %s" % (name, maximum, why, _number_text(value)))
     return value
 
 
-def _port_items(value):
+def _number_text(value):
+    """A number for a message: whole numbers in full up to 1e15, beyond that 1e+300 rather than the 301
+    digits of a whole float made int."""
+    try:
+        if abs(value) < 1e15:
+            return "%d" % value if value == int(value) else "%r" % (value,)
+        return "%g" % value
+    except (OverflowError, ValueError):
+        return "%r" % (value,)
+
+
+def _name(names, option):
+    """How an error names ``option``: ``names`` maps options to what the user set (the role's
+    tcp_tuning_* variables, params.labels); without it, the option itself."""
+    return (names or {}).get(option, option)
+
+
+def _largest_power_of_two(maximum):
+    return 1 << (int(maximum).bit_length() - 1)
+
+
+def _check_kernel_bounds(resolved, names=None):
+    """The rates and connections whose planned values the kernel could not take: somaxconn and
+    tcp_max_syn_backlog are roundup_pow2(accept_rate x the accept delay), nf_conntrack_buckets is
+    roundup_pow2(nf_conntrack_max) (sizing_rules.rule_backlogs, rule_conntrack); a value above the
+    catalogue's maximum is an input error naming the option, not a plan the validator refuses.
+    The conntrack bound holds whether or not nf_conntrack is loaded now: it may load at any time."""
+    # Imported here: sizing_rules imports this module.
+    from ansible_collections.tcptune.linux.plugins.module_utils import sizing_rules
+
+    rate = resolved["accept_rate"]
+    if rate:
+        top = min(catalogue.get(key).maximum for key in ("net.core.somaxconn", "net.ipv4.tcp_max_syn_backlog"))
+        ceiling = _largest_power_of_two(top) / sizing_rules.WORST_CASE_ACCEPT_DELAY_SECONDS
+        if rate > ceiling:
+            raise SizingInputError(
+                "%s: must be at most %d per second, got %s: the accept queue is sized for %g s of it rounded up "
+                "to a power of two, and net.core.somaxconn and net.ipv4.tcp_max_syn_backlog are at most %d"
+                % (_name(names, "accept_rate"), ceiling, _number_text(rate),
+                   sizing_rules.WORST_CASE_ACCEPT_DELAY_SECONDS, top))
+    buckets_max = catalogue.get("net.netfilter.nf_conntrack_buckets").maximum
+    entries_max = min(_largest_power_of_two(buckets_max), catalogue.get("net.netfilter.nf_conntrack_max").maximum)
+    flows_max = int(entries_max / sizing_rules.CONNTRACK_HEADROOM)
+    sockets = sizing_rules.sockets_of(resolved)
+    flows = sizing_rules.conntrack_entries(resolved)
+    if flows > flows_max:
+        seconds = sizing_rules.CONNTRACK_TIME_WAIT_SECONDS
+        parts = [(sockets, "target_connections"), ((resolved["accept_rate"] or 0) * seconds, "accept_rate"),
+                 ((resolved["outbound_rate"] or 0) * seconds, "outbound_rate")]
+        share, option = max(parts)
+        if option == "target_connections":
+            room = int((flows_max - (flows - sockets)) // resolved["sockets_per_connection"])
+            most = "at most %d connections with these rates" % max(room, 0)
+        else:
+            room = (flows_max - (flows - share)) / float(seconds)
+            most = "at most %d per second with the other numbers as they are" % max(int(room), 0)
+        entries = int(math.ceil(flows * sizing_rules.CONNTRACK_HEADROOM))
+        raise SizingInputError(
+            "%s: too large (%s): the workload keeps %s flows in conntrack (%d sockets + (accept_rate + outbound_rate) "
+            "x %d s), so nf_conntrack_max would be %s and nf_conntrack_buckets %s (the next power of two), above "
+            "the kernel's %d" % (_name(names, option), most, _number_text(flows), sockets, seconds,
+                                 _number_text(entries), _number_text(kd.roundup_pow2(entries)), buckets_max))
+
+
+def _port_items(value, name="reserved_ports"):
     """reserved_ports -> sorted, merged list of (low, high). Accepts ints, '8080' and '8000-8100'."""
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         value = [value]
     if not isinstance(value, (list, tuple)):
-        raise SizingInputError("reserved_ports: must be a list of ports or 'low-high' ranges, got %r" % (value,))
+        raise SizingInputError("%s: must be a list of ports or 'low-high' ranges, got %r" % (name, value))
     items = []
     for item in value:
         if isinstance(item, bool):
-            raise SizingInputError("reserved_ports: %r is not a port" % (item,))
+            raise SizingInputError("%s: %r is not a port" % (name, item))
         if isinstance(item, int):
             bounds = [item]
         elif isinstance(item, str) and all(part.strip().isdigit() for part in item.split("-")) \
                 and len(item.split("-")) <= 2:
             bounds = [int(part) for part in item.split("-")]
         else:
-            raise SizingInputError("reserved_ports: %r is not a port or a 'low-high' range" % (item,))
+            raise SizingInputError("%s: %r is not a port or a 'low-high' range" % (name, item))
         if not all(1 <= bound <= 65535 for bound in bounds):
-            raise SizingInputError("reserved_ports: %r is outside 1..65535" % (item,))
+            raise SizingInputError("%s: %r is outside 1..65535" % (name, item))
         if bounds[0] > bounds[-1]:
-            raise SizingInputError("reserved_ports: %r must be low-high with low <= high" % (item,))
+            raise SizingInputError("%s: %r must be low-high with low <= high" % (name, item))
         items.append((bounds[0], bounds[-1]))
     return catalogue.merge_port_ranges(items)
 
 
-def resolve_workload(workload):
+def resolve_workload(workload, names=None):
     """Profile preset + declared options -> a validated workload dict with ``sources``.
 
     ``workload`` keys: profile and any of WORKLOAD_OPTIONS; None means "not declared" (the preset's
     number, if it has one, applies). ``sources`` maps each workload number in force to "declared" or
-    "preset <profile>". Raises SizingInputError naming the option and the rule.
+    "preset <profile>". Raises SizingInputError naming the option and the rule; ``names`` {option:
+    name} names them as the caller's user set them (tcp_tune from the role: tcp_tuning_accept_rate).
     """
     workload = dict(workload or {})
     unknown = sorted(set(workload) - set(WORKLOAD_OPTIONS) - {"profile"})
@@ -168,7 +241,8 @@ def resolve_workload(workload):
                                % (", ".join(unknown), ", ".join(WORKLOAD_OPTIONS)))
     profile = workload.get("profile") or DEFAULT_PROFILE
     if profile not in PROFILES:
-        raise SizingInputError("profile: must be one of %s, got %r" % (", ".join(sorted(PROFILES)), profile))
+        raise SizingInputError("%s: must be one of %s, got %r"
+                               % (_name(names, "profile"), ", ".join(sorted(PROFILES)), profile))
     resolved = dict(DEFAULTS)
     sources = {}
     for key, value in PROFILES[profile].items():
@@ -183,44 +257,51 @@ def resolve_workload(workload):
     resolved["sources"] = dict((key, sources[key]) for key in sorted(sources) if key in WORKLOAD_NUMBERS)
 
     if resolved["target_connections"] is not None:
-        _require_int("target_connections", resolved["target_connections"], 1, MAX_TARGET_CONNECTIONS)
+        _require_int(_name(names, "target_connections"), resolved["target_connections"], 1, MAX_TARGET_CONNECTIONS)
     for key in ("accept_rate", "outbound_rate"):
         if resolved[key] is not None:
-            _require_rate(key, resolved[key])
+            _require_rate(_name(names, key), resolved[key])
     budget = resolved["memory_budget_percent"]
     if budget is not None:
         if not _is_number(budget):
-            raise SizingInputError("memory_budget_percent: must be a number, got %s %r"
-                                   % (type(budget).__name__, budget))
+            raise SizingInputError("%s: must be a number, got %s %r"
+                                   % (_name(names, "memory_budget_percent"), type(budget).__name__, budget))
         if not 0 < budget <= 50:
-            raise SizingInputError("memory_budget_percent: must be above 0 and at most 50 (percent of RAM that "
-                                   "tcp_mem max may reach), got %r" % (budget,))
+            raise SizingInputError("%s: must be above 0 and at most 50 (percent of RAM that tcp_mem max may reach), "
+                                   "got %r" % (_name(names, "memory_budget_percent"), budget))
     if resolved["socket_buffer_bytes"] is not None:
-        _require_int("socket_buffer_bytes", resolved["socket_buffer_bytes"], 4096, catalogue.INT_MAX)
-    _require_int("userspace_bytes_per_connection", resolved["userspace_bytes_per_connection"], 0, 1 << 40)
+        _require_int(_name(names, "socket_buffer_bytes"), resolved["socket_buffer_bytes"], 4096, catalogue.INT_MAX)
+    _require_int(_name(names, "userspace_bytes_per_connection"), resolved["userspace_bytes_per_connection"], 0,
+                 1 << 40)
     services = resolved["services"]
     if isinstance(services, str):
         services = [services]
     if not isinstance(services, (list, tuple)) or not all(isinstance(name, str) and name for name in services):
-        raise SizingInputError("services: must be a list of systemd service names, got %r" % (services,))
+        raise SizingInputError("%s: must be a list of systemd service names, got %r"
+                               % (_name(names, "services"), services))
     resolved["services"] = sorted(set(services))
     bandwidth, rtt = resolved["bandwidth_mbps"], resolved["rtt_ms"]
     if (bandwidth is None) != (rtt is None):
         given, missing = ("rtt_ms", "bandwidth_mbps") if bandwidth is None else ("bandwidth_mbps", "rtt_ms")
-        raise SizingInputError("%s: given without %s; the bandwidth-delay product needs both" % (given, missing))
+        raise SizingInputError("%s: given without %s; the bandwidth-delay product needs both"
+                               % (_name(names, given), _name(names, missing)))
     if bandwidth is not None:
-        _require_positive("bandwidth_mbps", bandwidth)
-        _require_positive("rtt_ms", rtt)
-    resolved["reserved_ports"] = _port_items(resolved["reserved_ports"])
+        _require_positive(_name(names, "bandwidth_mbps"), bandwidth, MAX_BANDWIDTH_MBPS,
+                          " Mbit/s (the largest link speed the kernel reports, a u32 of Mbit/s)")
+        _require_positive(_name(names, "rtt_ms"), rtt, MAX_RTT_MS, " ms (TCP_RTO_MAX, 120 s: a longer round trip "
+                          "retransmits every segment before its ACK arrives)")
+    resolved["reserved_ports"] = _port_items(resolved["reserved_ports"], _name(names, "reserved_ports"))
     for key in ("allow_lower", "tw_reuse"):
         if key == "tw_reuse" and resolved[key] is None:
             continue
         if not isinstance(resolved[key], bool):
-            raise SizingInputError("%s: must be a boolean, got %s %r" % (key, type(resolved[key]).__name__, resolved[key]))
+            raise SizingInputError("%s: must be a boolean, got %s %r"
+                                   % (_name(names, key), type(resolved[key]).__name__, resolved[key]))
     spc = resolved["sockets_per_connection"]
     if isinstance(spc, bool) or spc not in (1, 2):
-        raise SizingInputError("sockets_per_connection: must be 1 (peer elsewhere) or 2 (both ends on this host), "
-                               "got %r" % (spc,))
+        raise SizingInputError("%s: must be 1 (peer elsewhere) or 2 (both ends on this host), got %r"
+                               % (_name(names, "sockets_per_connection"), spc))
+    _check_kernel_bounds(resolved, names)
     return resolved
 
 

@@ -29,6 +29,10 @@ description:
   - An infeasible plan changes nothing; C(result.plan.feasible) is false and the warnings say why.
   - Check mode runs the same path and writes nothing; with diff mode the diffs of live values and files are returned.
   - Without write access to C(/proc/sys) it fails with one message before anything is written (check mode warns).
+  - Bad input fails with one message naming the option (or, from the role, its variable) and the rule, before
+    anything is written; so does an interface in O(txqueuelen_interfaces) that the host does not have, or a service
+    in O(services) without a unit file while systemd runs (without systemd, for example in a container, it is a
+    warning). An unexpected error fails with its message and the traceback in C(exception), never a bare traceback.
 options:
   state:
     description: V(present) plans and applies; V(absent) reverts what earlier runs wrote (limits first).
@@ -119,7 +123,7 @@ options:
     choices: [planned, all, none]
     default: planned
   sample_seconds:
-    description: Seconds to sample counters for rates; 0 reads them once.
+    description: Seconds to sample counters for rates, from 0 to 3600; 0 reads them once.
     type: float
     default: 0
   sockets:
@@ -127,7 +131,7 @@ options:
     type: bool
     default: true
   lock_timeout:
-    description: Seconds to wait for another run's lock.
+    description: Seconds to wait for another run's lock, from 0 to 3600.
     type: float
     default: 30
   proc_path:
@@ -142,6 +146,26 @@ options:
     description: Root of the file system the limit files are written under, for tests.
     type: path
     default: /
+  option_names:
+    description:
+      - How error messages name the options. V(module) by the option (O(accept_rate)); V(role) by the variable of
+        the role C(tcptune.linux.tcp_tuning) that sets it (C(tcp_tuning_accept_rate)). The role sets V(role).
+    type: str
+    choices: [module, role]
+    default: module
+  role_variables:
+    description:
+      - The names of the C(tcp_tuning_*) variables set for the host (the role passes them). A name that is not
+        in O(role_known_variables), and not one the role or its playbook sets itself, is refused with the nearest
+        known name, before anything is read or written, so a typo like C(tcp_tuning_profle) is never ignored.
+      - Unset, or without O(role_known_variables), no name is checked.
+    type: list
+    elements: str
+  role_known_variables:
+    description:
+      - The variables of the role (the options of its C(meta/argument_specs.yml); the role passes them).
+    type: list
+    elements: str
 extends_documentation_fragment:
   - tcptune.linux.workload
 notes:
@@ -234,9 +258,12 @@ result:
   sample: {"mode": "apply", "components": ["sysctl", "limits", "txqueuelen"], "applied": {"changed_keys": []}}
 """
 
+import os
+import traceback
+
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcptune.linux.plugins.module_utils import limits, sizing, tune
+from ansible_collections.tcptune.linux.plugins.module_utils import limits, params as checks, sizing, tune, txqueue
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError
 
 
@@ -268,6 +295,9 @@ def main():
             proc_path=dict(type="path", default="/proc"),
             sys_path=dict(type="path", default="/sys"),
             root=dict(type="path", default="/"),
+            option_names=dict(type="str", choices=list(checks.OPTION_NAMES), default="module"),
+            role_variables=dict(type="list", elements="str"),
+            role_known_variables=dict(type="list", elements="str"),
             **sizing.WORKLOAD_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
@@ -277,13 +307,30 @@ def main():
         if isinstance(params[key], float) and params[key].is_integer():
             params[key] = int(params[key])
     try:
-        result, diffs, warnings = tune.run(params, check_mode=module.check_mode)
+        run(module, params)
     except (ApplyError, sizing.SizingInputError) as exc:
         module.fail_json(msg=str(exc), **getattr(exc, "result", {}))
     except (IOError, OSError) as exc:
         module.fail_json(msg="%s: %s" % (exc.filename or "(no path)", exc.strerror or exc), failed_path=exc.filename)
+    except Exception as exc:  # pylint: disable=broad-except
+        # Any other error: one line for the user, the traceback beside it (Ansible shows it with -vvv).
+        module.fail_json(msg="tcp_tune failed unexpectedly (%s: %s); this is a bug of tcptune.linux, please report "
+                             "it with the traceback in 'exception' (-vvv shows it)" % (type(exc).__name__, exc),
+                         exception=traceback.format_exc())
+
+
+def run(module, params):
+    # Bad input is refused before anything is read or written: the parameters, then what they name here.
+    checks.check_params(params)
+    net = os.path.join(params["sys_path"], "class/net")
+    interfaces = [name for name in txqueue.interface_names(params["sys_path"])
+                  if os.path.isdir(os.path.join(net, name))]  # not bonding_masters
+    host_warnings = checks.check_host(params, interfaces)
+    result, diffs, warnings = tune.run(params, check_mode=module.check_mode)
+    if host_warnings and result.get("plan"):
+        result["plan"]["warnings"] = list(result["plan"].get("warnings") or []) + host_warnings  # in the report
     result["summary"] = tune.summary(result)
-    for warning in warnings:
+    for warning in host_warnings + warnings:
         module.warn(warning)
     result["daemon_reloaded"] = False
     if result.pop("daemon_reload_needed") and not module.check_mode and limits.systemd_is_pid1(params["root"]):

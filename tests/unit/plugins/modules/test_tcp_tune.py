@@ -10,7 +10,14 @@ __metaclass__ = type
 import json
 import os
 
-from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module
+import pytest
+import yaml
+
+from ansible_collections.tcptune.linux.plugins.module_utils import tune
+from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module, run_module_as_user
+
+ROLE_SPECS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "roles", "tcp_tuning",
+                          "meta", "argument_specs.yml")
 
 
 def make_args(fixture_tree, tmpdir, **extra):
@@ -145,8 +152,11 @@ def test_revert_through_the_same_module(fixture_tree, tmpdir):
 
 
 def test_bad_txqueuelen_names_the_role_variable(fixture_tree, tmpdir):
-    failed = run_module("tcp_tune", make_args(fixture_tree, tmpdir, txqueuelen="fast"), tmpdir)
-    assert failed["failed"] is True and "tcp_tuning_txqueuelen" in failed["msg"]
+    args = make_args(fixture_tree, tmpdir, txqueuelen="fast", option_names="role")
+    failed = run_module("tcp_tune", args, tmpdir)
+    assert failed["failed"] is True and failed["msg"].startswith("tcp_tuning_txqueuelen: "), failed
+    alone = run_module("tcp_tune", dict(args, option_names="module"), tmpdir)
+    assert alone["failed"] is True and alone["msg"].startswith("txqueuelen: "), alone
 
 
 def test_without_write_access_one_message_before_anything(fixture_tree, tmpdir):
@@ -159,3 +169,107 @@ def test_without_write_access_one_message_before_anything(fixture_tree, tmpdir):
     audited = run_module("tcp_tune", args, tmpdir, check=True)
     assert audited.get("failed") is not True
     assert "not writable for this user" in json.dumps(audited.get("warnings"))
+
+
+def _nothing_written(args, before):
+    assert _live(args, "net.core.somaxconn") == before
+    assert not os.path.exists(args["sysctl_path"]) and not os.path.exists(args["state_dir"])
+    assert not os.path.exists(os.path.join(args["root"], "etc/security"))
+    assert not os.path.exists(os.path.join(args["root"], "etc/systemd"))
+    assert not os.path.exists(os.path.join(args["root"], "etc/udev"))
+
+
+# Review 2026-12-03 defect 15 and issue 17 "Bad input": each of these ended in a traceback (or, for the
+# last ones, passed without a word and wrote).
+BAD_INPUTS = [
+    ({"sample_seconds": float("inf")}, "sample_seconds: must be a number of seconds from 0 to 3600"),
+    ({"sample_seconds": -1}, "sample_seconds: must be a number of seconds"),
+    ({"lock_timeout": float("nan")}, "lock_timeout: must be a number of seconds"),
+    ({"plan": {"limits": {"login": {"hard": "x"}}}}, "plan: limits.login.hard must be a positive integer"),
+    ({"plan": {"sysctl": ["net.core.somaxconn"]}}, "plan: sysctl must be a dict"),
+    ({"plan": {"txqueuelen": {"eth0": True}}, "txqueuelen": "auto"}, "plan: txqueuelen.eth0 must be a number"),
+    ({"accept_rate": 2000000000.0}, "accept_rate: must be at most 1073741824 per second"),
+    ({"outbound_rate": 10000000.0}, "outbound_rate: too large"),
+    ({"profile": "bulk_transfer", "bandwidth_mbps": 1e300, "rtt_ms": 1e10}, "bandwidth_mbps: must be at most"),
+    ({"services": ["x.socket"]}, "services: x.socket is a socket unit, not a service"),
+    ({"txqueuelen": "auto", "txqueuelen_interfaces": ["eth9"]},
+     "txqueuelen_interfaces: eth9 is not an interface of this host (it has eth0, lo)"),
+    ({"txqueuelen": "5000", "txqueuelen_interfaces": ["wlan*"]}, "txqueuelen_interfaces: wlan* matches no interface"),
+]
+
+
+@pytest.mark.parametrize("extra, expect", BAD_INPUTS, ids=[expect.split(":")[0] + "-" + str(index)
+                                                           for index, (extra, expect) in enumerate(BAD_INPUTS)])
+def test_bad_input_is_one_message_naming_the_option_and_nothing_is_written(fixture_tree, tmpdir, extra, expect):
+    args = make_args(fixture_tree, tmpdir, **extra)
+    before = _live(args, "net.core.somaxconn")
+    refused = run_module("tcp_tune", args, tmpdir)
+    assert refused.get("failed") is True, refused
+    assert refused["msg"].startswith(expect) and refused["msg"].endswith("Nothing was changed."), refused["msg"]
+    assert "Traceback" not in json.dumps(refused)
+    _nothing_written(args, before)
+    role = run_module("tcp_tune", dict(args, option_names="role"), tmpdir)
+    name = expect.split(":")[0]
+    # plan and lock_timeout are not set by the role: they keep their option name
+    assert role["msg"].startswith(name if name in ("plan", "lock_timeout") else "tcp_tuning_" + name), role["msg"]
+    _nothing_written(args, before)
+
+
+def test_a_misspelt_role_variable_is_refused_before_anything(fixture_tree, tmpdir):
+    """tcp_tuning_profle: proxy was silently ignored: the host was tuned as balanced."""
+    with open(ROLE_SPECS) as handle:
+        known = sorted(yaml.safe_load(handle)["argument_specs"]["main"]["options"])
+    args = make_args(fixture_tree, tmpdir, option_names="role", role_known_variables=known,
+                     role_variables=["tcp_tuning_profile", "tcp_tuning_profle", "tcp_tuning_run"])
+    before = _live(args, "net.core.somaxconn")
+    refused = run_module("tcp_tune", args, tmpdir)
+    assert refused.get("failed") is True, refused
+    assert refused["msg"] == ("tcp_tuning_profle: the role tcptune.linux.tcp_tuning has no such variable, so it "
+                              "would be ignored; did you mean tcp_tuning_profile? Nothing was changed.")
+    _nothing_written(args, before)
+    args["role_variables"] = ["tcp_tuning_profile", "tcp_tuning_run", "tcp_tuning_report_dir"]
+    assert run_module("tcp_tune", args, tmpdir, check=True).get("failed") is not True
+
+
+def test_a_service_without_a_unit_file_is_refused_where_systemd_runs(fixture_tree, tmpdir):
+    """services: [nosuchsvc] wrote a drop-in and said "restart nosuchsvc". (Check mode: with run/systemd/system
+    under root the module would run systemctl daemon-reload after a write.)"""
+    args = make_args(fixture_tree, tmpdir, services=["nginx", "nosuchsvc"], option_names="role")
+    os.makedirs(os.path.join(args["root"], "run/systemd/system"))
+    os.makedirs(os.path.join(args["root"], "usr/lib/systemd/system"))
+    open(os.path.join(args["root"], "usr/lib/systemd/system/nginx.service"), "w").close()
+    refused = run_module("tcp_tune", args, tmpdir, check=True)
+    assert refused.get("failed") is True, refused
+    assert refused["msg"].startswith("tcp_tuning_services: no unit file for nosuchsvc in "), refused["msg"]
+    assert not os.path.exists(os.path.join(args["root"], "etc/systemd")) and not os.path.exists(args["state_dir"])
+    args["services"] = ["nginx"]
+    assert run_module("tcp_tune", args, tmpdir, check=True).get("failed") is not True
+
+
+def test_a_service_without_a_unit_file_is_a_loud_warning_without_systemd(fixture_tree, tmpdir):
+    """In a container (systemd not PID 1) the name cannot be checked: the console and the report say so."""
+    args = make_args(fixture_tree, tmpdir, services=["nosuchsvc"])
+    result = run_module("tcp_tune", args, tmpdir, check=True)
+    assert result.get("failed") is not True, result
+    assert "no unit file for nosuchsvc" in json.dumps(result.get("warnings")), result.get("warnings")
+    assert any("no unit file for nosuchsvc" in warning for warning in result["result"]["plan"]["warnings"])
+    assert any("no unit file for nosuchsvc" in line for line in result["result"]["summary"])
+
+
+def test_an_unexpected_error_is_one_message_with_the_traceback_beside_it(fixture_tree, tmpdir, monkeypatch, capsys):
+    """tcp_tune.main caught ApplyError, SizingInputError and OSError only; anything else was a bare traceback."""
+    def broken(params, check_mode=False):
+        raise KeyError("sysctl")
+
+    monkeypatch.setattr(tune, "run", broken)
+    try:
+        from ansible.module_utils._internal import _traceback
+    except ImportError:  # pragma: no cover (older ansible-core: the traceback is always returned)
+        pass
+    else:
+        monkeypatch.setattr(_traceback, "_is_traceback_enabled", lambda event: True)
+    result = run_module_as_user("tcp_tune", make_args(fixture_tree, tmpdir), monkeypatch, capsys, euid=0)
+    assert result["failed"] is True
+    assert result["msg"].startswith("tcp_tune failed unexpectedly (KeyError: 'sysctl')"), result["msg"]
+    assert "\n" not in result["msg"]
+    assert "Traceback" in str(result.get("exception")) and "broken" in str(result.get("exception"))
