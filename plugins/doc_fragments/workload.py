@@ -23,16 +23,25 @@ options:
     description: Concurrent connections the host must hold. At least 1 and at most 100000000.
     type: int
   accept_rate:
-    description: New inbound connections per second (0 or more).
+    description:
+      - New inbound connections per second (0 or more, finite).
+      - At most 1073741824 (2^30), the rate whose one-second accept queue still fits C(somaxconn).
     type: float
   outbound_rate:
-    description: New outbound connections per second to one destination ip:port (0 or more).
+    description:
+      - New outbound connections per second to one destination ip:port (0 or more, finite).
+      - The connections, accepts and outbound closes must fit the largest C(nf_conntrack_buckets) the kernel
+        takes (INT_MAX/8); the error names the number to lower.
     type: float
   bandwidth_mbps:
-    description: Bandwidth of one bulk flow in Mbit/s, for the bandwidth-delay product. Needs O(rtt_ms).
+    description:
+      - Bandwidth of one bulk flow in Mbit/s, for the bandwidth-delay product. Needs O(rtt_ms).
+      - At most 4294967294 (the kernel reports link speed as a 32-bit number of Mbit/s).
     type: float
   rtt_ms:
-    description: Round-trip time of a bulk flow in milliseconds. Needs O(bandwidth_mbps).
+    description:
+      - Round-trip time of a bulk flow in milliseconds. Needs O(bandwidth_mbps).
+      - At most 120000 (TCP_RTO_MAX, 120 s).
     type: float
   memory_budget_percent:
     description:

@@ -18,6 +18,7 @@ import os
 
 from ansible_collections.tcptune.linux.plugins.module_utils import (apply, catalogue, limits, procfs, sizing, sysctld,
                                                                     txqueue)
+from ansible_collections.tcptune.linux.plugins.module_utils import params as checks
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import read_file
 
 try:
@@ -193,7 +194,8 @@ def run(params, check_mode=False):
         warnings.append("%s/sys is not writable for this user, so every key reads as read-only and nothing is "
                         "planned for it; run with become: true for a meaningful audit." % proc_path)
     if params["state"] == "present":
-        error = sysctld.boot_path_error(params["sysctl_path"], params["root"])
+        error = sysctld.boot_path_error(params["sysctl_path"], params["root"],
+                                        option=checks.label("sysctl_path", params.get("option_names")))
         if error:
             raise apply.ApplyError("%s. Nothing was changed." % error)
     gather = dict(proc_path=proc_path, sys_path=sys_path, sockets=params["sockets"],

@@ -204,6 +204,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tcptune.linux.plugins.module_utils import params as checks
 from ansible_collections.tcptune.linux.plugins.module_utils import txqueue
 from ansible_collections.tcptune.linux.plugins.module_utils.apply import ApplyError
 
@@ -234,12 +235,7 @@ def main():
                              "run it with become: true. Nothing was changed.")
     values = None
     if params["values"] is not None:
-        values, bad = {}, []
-        for name, value in sorted(params["values"].items()):
-            try:
-                values[name] = int(value)
-            except (TypeError, ValueError):
-                bad.append("values: %s must be an integer, got %r" % (name, value))
+        values, bad = checks.txqueuelen_values(params["values"], "values")
         if bad:
             module.fail_json(msg="; ".join(bad) + ". Nothing was changed.")
     try:

@@ -221,3 +221,13 @@ def test_a_host_network_container_plans_no_global_key(fixture_tree, tmpdir):
     for key in ("fs.nr_open", "net.ipv4.tcp_mem", "net.netfilter.nf_conntrack_max", "fs.file-max"):
         assert key not in planned, key
     assert result["result"]["container"] is True
+
+
+def test_a_sysctl_path_the_boot_never_reads_is_refused_naming_the_role_variable(fixture_tree, tmpdir):
+    """Defect 13 through tcp_tune: /etc/tcptune/sysctl.conf is never read by systemd-sysctl."""
+    args = make_args(fixture_tree, tmpdir, option_names="role",
+                     sysctl_path=os.path.join(str(tmpdir.join("root")), "etc/tcptune/sysctl.conf"))
+    refused = run_module("tcp_tune", args, tmpdir, check=True)
+    assert refused.get("failed") is True, refused
+    assert refused["msg"].startswith("tcp_tuning_sysctl_path"), refused["msg"]
+    assert not os.path.exists(args["sysctl_path"])

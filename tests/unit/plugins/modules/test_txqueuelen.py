@@ -60,7 +60,10 @@ def test_values_and_value_are_exclusive(tmpdir):
     result = run_module("txqueuelen", dict(_two_nics(tmpdir), values={"eth0": 1}, value=5), tmpdir)
     assert result["failed"] is True and "mutually exclusive" in result["msg"]
     bad = run_module("txqueuelen", dict(_two_nics(tmpdir), values={"eth0": "fast"}), tmpdir)
-    assert bad["failed"] is True and "values: eth0 must be an integer" in bad["msg"]
+    assert bad["failed"] is True and "values: eth0 must be a number of packets" in bad["msg"]
+    # YAML's yes is a boolean, not the 1 int(True) made of it (review 2026-12-03, defect 15)
+    yes = run_module("txqueuelen", dict(_two_nics(tmpdir), values={"eth0": True}), tmpdir)
+    assert yes["failed"] is True and "values: eth0 must be a number of packets" in yes["msg"], yes
 
 
 def test_without_root_one_clear_message(monkeypatch, capsys):
