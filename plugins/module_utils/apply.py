@@ -105,18 +105,6 @@ def validate(settings, kernel, memory_bytes=None, page_size=4096, tcp_mem_in_for
     return values, errors
 
 
-def raised(key, current, wanted):
-    """mode=raise: never lower. Element-wise max (tuned's '>'), then keep the elements ordered."""
-    if current is None or key.shape == catalogue.TEXT:
-        return wanted
-    if key.shape == catalogue.INT:
-        return max(current, wanted)
-    result = [max(old, new) for old, new in zip(current, wanted)]
-    for index in range(1, len(result)):
-        result[index] = max(result[index], result[index - 1])
-    return result
-
-
 def plan_settings(settings, proc_path, kernel, init_netns, mode="set", memory_limit_bytes=None):
     """Validated settings -> (wanted {name: value}, current {name: value}, skipped {name: reason}).
 
@@ -144,7 +132,7 @@ def plan_settings(settings, proc_path, kernel, init_netns, mode="set", memory_li
         current[name] = read_live(proc_path, name)
         value = values[name]
         if mode == "raise":
-            value = raised(key, current[name], value)
+            value = catalogue.raised(key, current[name], value)
             problems = catalogue.validation_errors(key, value, kernel, page_size=page_size, context=context)
             if problems:
                 errors.extend(problems)

@@ -584,3 +584,16 @@ def _reserved_ports_errors(key, value):
         elif not all(1 <= number <= 65535 for number in numbers) or numbers != sorted(numbers):
             errors.append("%s: %r must be ports 1..65535, low before high" % (key.name, item))
     return errors
+
+
+def raised(key, current, wanted):
+    """Never lower (policy raise; an outdated value below the kernel default): element-wise max (tuned's
+    '>'), then keep the elements ordered."""
+    if current is None or key.shape == TEXT:
+        return wanted
+    if key.shape == INT:
+        return max(current, wanted)
+    result = [max(old, new) for old, new in zip(current, wanted)]
+    for index in range(1, len(result)):
+        result[index] = max(result[index], result[index - 1])
+    return result

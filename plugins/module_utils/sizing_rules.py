@@ -275,7 +275,7 @@ def _outdated(ctx, key, row, value, default):
     entry["outdated"] = True
     text, default_text = catalogue.format_value(row, value), catalogue.format_value(row, default)
     if _below_default(row, value, default) or work["allow_lower"]:
-        planned = default if work["allow_lower"] else raised_to(row, value, default)
+        planned = default if work["allow_lower"] else catalogue.raised(row, value, default)
         entry["value"] = planned
         entry["reason"] = {"kind": "outdated",
                            "detail": "%s = %s was persisted by an earlier version; the current policy plans %s (%s)"
@@ -290,16 +290,6 @@ def _outdated(ctx, key, row, value, default):
                            "finding asks for it now (the current policy plans the kernel default %s); kept, since it "
                            "is never lowered without allow_lower: true" % (key, text, default_text))
     return value
-
-
-def raised_to(row, value, floor):
-    """Element-wise max(value, floor), kept ordered."""
-    if row.shape == catalogue.INT:
-        return max(value, floor)
-    result = [max(mine, kept) for mine, kept in zip(value, floor)]
-    for index in range(1, len(result)):
-        result[index] = max(result[index], result[index - 1])
-    return result
 
 
 def in_force(ctx, key):

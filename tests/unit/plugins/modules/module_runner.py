@@ -32,6 +32,19 @@ def run_module(name, args, tmpdir, check=False, diff=False, env=None):
         raise AssertionError("module printed no JSON: %s %s" % (proc.stdout, proc.stderr))
 
 
+def tune_args(fixture_tree, tmpdir, **settings):
+    """tcp_tune's arguments over a copy of the linux-6.18-host /proc and /sys, with a fake root for /etc
+    and /var/lib, and ``settings`` on top."""
+    proc_path, sys_path = fixture_tree("linux-6.18-host")
+    root = str(tmpdir.join("root"))
+    os.makedirs(os.path.join(root, "etc/sysctl.d"))
+    args = {"proc_path": proc_path, "sys_path": sys_path, "root": root,
+            "sysctl_path": os.path.join(root, "etc/sysctl.d/60-tcptune.conf"),
+            "state_dir": os.path.join(root, "var/lib/tcptune"), "sockets": False}
+    args.update(settings)
+    return args
+
+
 def run_module_as_user(name, args, monkeypatch, capsys, euid=65534):
     """Run a module in this process with os.geteuid() answering ``euid``, for the refusals that
     need no privileges to test (the tests themselves run as root)."""

@@ -14,22 +14,17 @@ import pytest
 import yaml
 
 from ansible_collections.tcptune.linux.plugins.module_utils import tune
-from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module, run_module_as_user
+from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import (run_module, run_module_as_user,
+                                                                                       tune_args)
 
 ROLE_SPECS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "roles", "tcp_tuning",
                           "meta", "argument_specs.yml")
 
 
 def make_args(fixture_tree, tmpdir, **extra):
-    proc_path, sys_path = fixture_tree("linux-6.18-host")
-    root = str(tmpdir.join("root"))
-    os.makedirs(os.path.join(root, "etc/sysctl.d"))
-    args = {"proc_path": proc_path, "sys_path": sys_path, "root": root,
-            "sysctl_path": os.path.join(root, "etc/sysctl.d/60-tcptune.conf"),
-            "state_dir": os.path.join(root, "var/lib/tcptune"), "sockets": False,
-            "profile": "proxy", "target_connections": 20000, "accept_rate": 6000,
-            "reserved_ports": ["8080", "8081"], "services": ["nginx"], "nofile_hard": 600000,
-            "txqueuelen": "off"}
+    args = tune_args(fixture_tree, tmpdir, **{"profile": "proxy", "target_connections": 20000, "accept_rate": 6000,
+                 "reserved_ports": ["8080", "8081"], "services": ["nginx"], "nofile_hard": 600000,
+                 "txqueuelen": "off"})
     args.update(extra)
     return args
 

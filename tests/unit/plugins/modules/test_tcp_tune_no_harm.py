@@ -13,19 +13,13 @@ import os
 import shutil
 
 from ansible_collections.tcptune.linux.plugins.module_utils import apply
-from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module
+from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module, tune_args
 
 BIG_HARD = 1211392  # 1.1 M connections in one process: above the kernel's nr_open default 1048576
 
 
 def make_args(fixture_tree, tmpdir, **extra):
-    proc_path, sys_path = fixture_tree("linux-6.18-host")
-    root = str(tmpdir.join("root"))
-    os.makedirs(os.path.join(root, "etc/sysctl.d"))
-    args = {"proc_path": proc_path, "sys_path": sys_path, "root": root,
-            "sysctl_path": os.path.join(root, "etc/sysctl.d/60-tcptune.conf"),
-            "state_dir": os.path.join(root, "var/lib/tcptune"), "sockets": False,
-            "profile": "high_concurrency_server", "target_connections": 1100000, "txqueuelen": "off"}
+    args = tune_args(fixture_tree, tmpdir, **{"profile": "high_concurrency_server", "target_connections": 1100000, "txqueuelen": "off"})
     args.update(extra)
     return args
 
