@@ -14,10 +14,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import glob
 import json
 import os
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, hoststate, limits, memory_rules
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, fileutil, hoststate, limits, memory_rules
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import (  # noqa: F401 (re-exported)
     ApplyError, Lock, atomic_write, read_file, read_text, restore, snapshot, write_text)
@@ -349,9 +350,13 @@ def _record_previous(state_dir, path, changes, owner):
     before = read_file(record_path)
     record = json.loads(before) if before else {"owner": owner, "path": path, "previous": {}}
     added = False
-    for name, dummy_b, old in changes:
+    written = record.setdefault("written", {})  # what this run writes live, before it writes it (I4 after a kill)
+    for name, new, old in changes:
         if name not in record["previous"] and old is not None:
             record["previous"][name] = catalogue.format_value(catalogue.get(name), old)
+            added = True
+        if name in record["previous"] and written.get(name) != catalogue.format_value(catalogue.get(name), new):
+            written[name] = catalogue.format_value(catalogue.get(name), new)
             added = True
     if added or before is None:
         atomic_write(record_path, json.dumps(record, indent=2, sort_keys=True) + "\n", 0o600)
@@ -381,10 +386,12 @@ def revert_settings(path=DEFAULT_PATH, state_dir=DEFAULT_STATE_DIR, proc_path="/
             current[name] = read_live(proc_path, name)
             if same_value(key, current[name], old):
                 continue
-            if name not in ours or not same_value(key, current[name], ours[name]):
+            written = (record.get("written") or {}).get(name)
+            if not (name in ours and same_value(key, current[name], ours[name])) and \
+                    not (written is not None and same_value(key, current[name], written)):
                 # Changed since our run (by hand, or by a file applied later): no longer ours to restore.
-                skipped[name] = "left alone: live %s is not the %s this collection persisted" % (
-                    _format(key, current[name]), ours.get(name, "value it no longer persists"))
+                skipped[name] = "left alone: live %s is not what this collection wrote (%s)" % (
+                    _format(key, current[name]), ours.get(name) or written or "no value of ours")
                 warnings.append("%s: %s; the value before tuning was %s" % (name, skipped[name], record["previous"][name]))
                 continue
             restores.append((name, old, current[name]))
@@ -481,6 +488,22 @@ def safe_order(root, proc_path, sysctl, nofile, path, reverting=False):
                      "working at each step; change fs.nr_open and the limits in two runs. Nothing was changed.")
 
 
+def _remove_stale(root, path, state_dir, module_rules_path=None, txqueuelen_request=None):
+    """I5: the temp files a killed run left next to every file of ours and in state_dir (fileutil.remove_stale),
+    and a drop-in directory that held nothing else."""
+    from ansible_collections.tcptune.linux.plugins.module_utils import txqueue
+    queue = txqueuelen_request or {}
+    rules = queue.get("rules_path") or os.path.join(root, txqueue.DEFAULT_RULES_PATH.lstrip("/"))
+    link = queue.get("link_path") or os.path.join(root, txqueue.DEFAULT_LINK_PATH.lstrip("/"))
+    dropins = glob.glob(os.path.join(glob.escape(root), "etc/systemd/system/*.service.d"))
+    paths = [path, os.path.join(root, limits.LIMITS_FILE), os.path.join(root, limits.SYSTEM_DROPIN), rules,
+             (link[:-len(".link")] if link.endswith(".link") else link) + "*.link"]
+    paths += [os.path.join(directory, limits.FILE_NAME) for directory in dropins]
+    if module_rules_path:
+        paths.append(module_rules_path)
+    return fileutil.remove_stale(paths, dirs=[state_dir], prune=dropins)
+
+
 def apply_all(settings=None, limits_request=None, txqueuelen_request=None, path=DEFAULT_PATH, policy="set",
               state_dir=DEFAULT_STATE_DIR, proc_path="/proc", sys_path="/sys", root="/", sysctl_sources=None,
               check_mode=False, lock_timeout=30.0, writer=None, kernel=None, init_netns=None, persist_only=None,
@@ -516,6 +539,8 @@ def apply_all(settings=None, limits_request=None, txqueuelen_request=None, path=
     # Validation and diff under the lock if there is one; the lock file (and state_dir) is created
     # only once something is to be written, so a refused or unchanged run leaves no trace.
     with Lock(state_dir, lock_timeout, create=False):
+        if not check_mode:
+            _remove_stale(root, path, state_dir, module_rules_path, txqueuelen_request)
         sysctl = apply_settings(settings, check_mode=True, **sysctl_args) if settings is not None else None
         nr_open = None
         if sysctl is not None and "fs.nr_open" in sysctl["applied"]:
@@ -601,6 +626,8 @@ def revert_all(components=("sysctl", "limits", "txqueuelen"), limits_request=Non
                                                 module_rules_path=module_rules_path),
     }
     with Lock(state_dir, lock_timeout, create=False) as lock:
+        if not check_mode:
+            _remove_stale(root, path, state_dir, module_rules_path, txqueuelen_request)
         for name in ("limits", "sysctl"):
             if name in components:
                 result[name] = steps[name](True)
