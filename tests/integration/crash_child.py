@@ -517,6 +517,22 @@ def without_empty_dropin_dirs(record, left, when):
     return [relpath for relpath in left if not relpath.endswith(".service.d/")]
 
 
+def check_revert(record, root, keys, originals, revert_params, what):
+    """Run a revert; fail ``record`` unless it succeeds, restores every original value and leaves nothing
+    of ours. Returns (its outcome, what was left)."""
+    reverted = run_child(revert_params)
+    outcome = {"ok": reverted.get("ok"), "error": reverted.get("error"), "warnings": reverted.get("warnings")}
+    if not reverted.get("ok"):
+        fail(record, "next_run", "%s failed: %s" % (what, reverted.get("error")))
+    restored = diff_values(originals, live_state(keys))
+    if restored:
+        fail(record, "restored", "%s did not restore {key: [original, live]}: %s" % (what, restored))
+    left = without_empty_dropin_dirs(record, ours(root), "after " + what[len("the "):])
+    if left:
+        fail(record, "nothing_left", "%s left: %s" % (what, left))
+    return outcome, left
+
+
 def check_case(name, root, originals, keys, refs, record, nxt):
     """The checks after a kill, in order; every finding goes into ``record``."""
     record["after_kill"] = {"ours": ours(root), "temp_files": temp_files(root),
@@ -529,16 +545,7 @@ def check_case(name, root, originals, keys, refs, record, nxt):
     tuned_ref = refs["reapply" if name == "reapply" else "apply"]
     if nxt["state"] == "absent":
         # The same command again: a killed revert (or a user who gives up on a killed apply) reverts.
-        again = run_child(nxt)
-        record["next_revert"] = {"ok": again.get("ok"), "error": again.get("error"), "warnings": again.get("warnings")}
-        if not again.get("ok"):
-            fail(record, "next_run", "the next revert failed: %s" % again.get("error"))
-        restored = diff_values(originals, live_state(keys))
-        if restored:
-            fail(record, "restored", "the next revert did not restore {key: [original, live]}: %s" % restored)
-        left = without_empty_dropin_dirs(record, ours(root), "after the next revert")
-        if left:
-            fail(record, "nothing_left", "the next revert left: %s" % left)
+        record["next_revert"], dummy = check_revert(record, root, keys, originals, nxt, "the next revert")
         nxt = params(root, WORKLOAD)
     # (1) the next apply succeeds and removes stale temp files
     applied = run_child(nxt)
@@ -560,18 +567,9 @@ def check_case(name, root, originals, keys, refs, record, nxt):
     if live_diff:
         fail(record, "as_uninterrupted", "live values differ from an uninterrupted run: %s" % live_diff)
     # (3) a revert restores every original value
-    reverted = run_child(params(root, state="absent"))
-    record["revert"] = {"ok": reverted.get("ok"), "error": reverted.get("error"), "warnings": reverted.get("warnings")}
-    if not reverted.get("ok"):
-        fail(record, "next_run", "the revert failed: %s" % reverted.get("error"))
-    restored = diff_values(originals, live_state(keys))
-    if restored:
-        fail(record, "restored", "the revert did not restore {key: [original, live]}: %s" % restored)
     # (4) nothing of ours is left, the admin's files are untouched
-    left = without_empty_dropin_dirs(record, ours(root), "after the revert")
-    record["left_after_revert"] = left
-    if left:
-        fail(record, "nothing_left", "the revert left: %s" % left)
+    record["revert"], record["left_after_revert"] = check_revert(
+        record, root, keys, originals, params(root, state="absent"), "the revert")
     changed = admin_changes(root)
     if changed:
         fail(record, "nothing_left", "admin files changed: %s" % changed)

@@ -183,33 +183,19 @@ def test_at_least_50_real_sigkills_covering_every_operation_of_apply_and_revert(
     assert sum(1 for kill in landed if kill["delay"] is not None) >= TIMED_KILLS // 2  # the rest ended first
 
 
-def test_a_kill_leaves_no_half_written_file_and_no_hard_limit_above_nr_open(crash):
-    assert not failures(crash, "after_kill"), report(failures(crash, "after_kill"))
+# What must hold after every kill, each a check the harness records by name (crash_child.py).
+CHECKS = {
+    "after_kill": "a kill leaves no half-written file and no hard nofile limit above fs.nr_open",
+    "next_run": "the next run (the same command, then apply) succeeds",
+    "stale_temp": "the next run removes the stale temp files",
+    "persisted_live": "every persisted key equals its live value after the next run",
+    "as_uninterrupted": "the next run leaves the host as an uninterrupted run does",
+    "restored": "a revert restores every original value",
+    "nothing_left": "a revert leaves nothing of ours",
+    "harness": "the harness itself worked",
+}
 
 
-def test_the_next_run_succeeds(crash):
-    assert not failures(crash, "next_run"), report(failures(crash, "next_run"))
-
-
-def test_the_next_run_removes_stale_temp_files(crash):
-    assert not failures(crash, "stale_temp"), report(failures(crash, "stale_temp"))
-
-
-def test_every_persisted_key_equals_its_live_value_after_the_next_run(crash):
-    assert not failures(crash, "persisted_live"), report(failures(crash, "persisted_live"))
-
-
-def test_the_next_run_leaves_the_host_as_an_uninterrupted_run_does(crash):
-    assert not failures(crash, "as_uninterrupted"), report(failures(crash, "as_uninterrupted"))
-
-
-def test_a_revert_restores_every_original_value(crash):
-    assert not failures(crash, "restored"), report(failures(crash, "restored"))
-
-
-def test_a_revert_leaves_nothing_of_ours(crash):
-    assert not failures(crash, "nothing_left"), report(failures(crash, "nothing_left"))
-
-
-def test_the_harness_itself_worked(crash):
-    assert not failures(crash, "harness"), report(failures(crash, "harness"))
+@pytest.mark.parametrize("check", sorted(CHECKS), ids=sorted(CHECKS))
+def test_after_every_kill(crash, check):
+    assert not failures(crash, check), "%s: %s" % (CHECKS[check], report(failures(crash, check)))
