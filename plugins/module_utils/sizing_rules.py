@@ -248,7 +248,8 @@ def keep_persisted(ctx):
             continue
         entry = ctx["explain"].setdefault(key, explain_entry(host, key))
         default = kernel_default(host, key)
-        if entry.get("needed") is None and default is not None and value != default:
+        # fs.nr_open and fs.file-max are not outdated while the limit files an earlier run kept depend on them.
+        if entry.get("needed") is None and default is not None and value != default and row.rule != "rule_files":
             if _outdated(ctx, key, row, value, default) is None:
                 continue  # planned by _outdated
         if current is None or catalogue.format_value(row, current) != catalogue.format_value(row, value):

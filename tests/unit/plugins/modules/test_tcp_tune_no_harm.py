@@ -107,6 +107,8 @@ def test_a_rerun_after_a_hand_raise_keeps_nr_open_in_the_file(fixture_tree, tmpd
     assert live(args, "fs.nr_open") == "2000000", "never lowered live"
     assert os.path.exists(under(args, "etc/security/limits.d/60-tcptune-nofile.conf"))
     assert again["result"]["applied"]["drift"]["fs.nr_open"] == {"persisted": str(BIG_HARD), "live": "2000000"}
+    # our limits.d still needs it: a dependency, not an outdated value
+    assert not any("fs.nr_open: outdated" in warning for warning in again["result"]["plan"]["warnings"])
 
 
 def test_a_rerun_of_the_same_workload_keeps_somaxconn_raised_by_hand(fixture_tree, tmpdir):
