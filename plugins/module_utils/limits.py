@@ -177,20 +177,22 @@ def plan_files(files, hard, login_soft=LOGIN_SOFT, services=None, login=True, de
             "systemd_default": {"soft": default_soft, "hard": default_hard, "source": source}}
 
 
-def validation_errors(login_soft, hard, ceiling, services):
-    # type: (int, int, Optional[int], List[str]) -> List[str]
-    """Every rule broken, each naming the option. ``ceiling`` None means fs.nr_open is unknown."""
+def validation_errors(login_soft, hard, ceiling, services, names=None):
+    # type: (int, int, Optional[int], List[str], Optional[Dict[str, str]]) -> List[str]
+    """Every rule broken, each naming the option (``names`` {soft, hard}: what the caller calls them, e.g.
+    the role variable). ``ceiling`` None means fs.nr_open is unknown."""
+    names = dict({"soft": "soft", "hard": "hard"}, **(names or {}))
     errors = []
     for option, value in (("soft", login_soft), ("hard", hard)):
         if value < 1:
-            errors.append("%s: %d must be at least 1" % (option, value))
+            errors.append("%s: %d must be at least 1" % (names[option], value))
     if login_soft > hard:
-        errors.append("soft: %d is above hard %d" % (login_soft, hard))
+        errors.append("%s: %d is above hard %d" % (names["soft"], login_soft, hard))
     if ceiling is None:
         errors.append("nr_open: fs.nr_open is unreadable")
     elif hard > ceiling:
-        errors.append("hard: %d is above fs.nr_open %d (the kernel refuses a larger RLIMIT_NOFILE, and "
-                      "pam_limits then fails every login; raise and persist fs.nr_open first)" % (hard, ceiling))
+        errors.append("%s: %d is above fs.nr_open %d (the kernel refuses a larger RLIMIT_NOFILE, and pam_limits then "
+                      "fails every login; raise and persist fs.nr_open first)" % (names["hard"], hard, ceiling))
     for service in services:
         try:
             unit_name(service)
@@ -239,7 +241,7 @@ def systemd_is_pid1(root="/"):
 
 
 def sync_limits(root="/", hard=None, login_soft=LOGIN_SOFT, services=None, login=True, default_limit=True,
-                allow_lower=False, proc_path="/proc", nr_open=None, state="present", check_mode=False):
+                allow_lower=False, proc_path="/proc", nr_open=None, state="present", check_mode=False, names=None):
     """Make the managed files match (state=absent: remove them all). Returns the result dict
     with daemon_reload_needed; raises ApplyError naming every broken rule (or the path that
     could not be written) before any write."""
@@ -249,7 +251,7 @@ def sync_limits(root="/", hard=None, login_soft=LOGIN_SOFT, services=None, login
         if hard is None:
             raise ApplyError("hard is required with state=present")
         ceiling, detail = nr_open_ceiling(root, proc_path, nr_open)
-        errors = validation_errors(login_soft, hard, ceiling, services)
+        errors = validation_errors(login_soft, hard, ceiling, services, names)
         if errors:
             raise ApplyError("invalid limits, nothing was changed: " + "; ".join(errors),
                              {"errors": errors, "nr_open": ceiling, "nr_open_detail": detail})

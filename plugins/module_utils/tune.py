@@ -72,11 +72,14 @@ def txqueuelen_request(setting, plan, interfaces=None, include_virtual=False, pe
                            "number, got %r. Nothing was changed." % (setting,))
 
 
-def limits_request(plan, soft=None, hard=None, services=None, login=True, default_limit=True, allow_lower=False):
+def limits_request(plan, soft=None, hard=None, services=None, login=True, default_limit=True, allow_lower=False,
+                   option_names=None):
     """The user's hard and soft win, then the plan's (login soft 1024, the planned hard). No hard at
     all: None, so the limit files an earlier run wrote stay as they are (removing them would lower the
     limit of the next login or service start; state=absent removes them)."""
     planned = plan.get("limits") or {}
+    names = {"soft": checks.label("nofile_soft", option_names) if soft is not None else "the planned login soft",
+             "hard": checks.label("nofile_hard", option_names) if hard is not None else "the planned nofile hard"}
     if hard is None:
         hard = (planned.get("login") or {}).get("hard") or (planned.get("services") or {}).get("hard")
     if soft is None:
@@ -84,7 +87,7 @@ def limits_request(plan, soft=None, hard=None, services=None, login=True, defaul
     if hard is None:
         return None
     return dict(state="present", hard=int(hard), login_soft=int(soft), services=list(services or []),
-                login=login, default_limit=default_limit, allow_lower=allow_lower)
+                login=login, default_limit=default_limit, allow_lower=allow_lower, names=names)
 
 
 def facts_view(facts, keys):
@@ -234,7 +237,7 @@ def run(params, check_mode=False):
             txq.update(txq_paths, run_path=_under(root, "/run"))
         nofile = limits_request(full_plan, params.get("nofile_soft"), params.get("nofile_hard"),
                                 params.get("services"), params["limits_login"], params["limits_default"],
-                                params["allow_lower"])
+                                params["allow_lower"], params.get("option_names"))
         outcome = apply.apply_all(
             settings=settings if "sysctl" in components else None,
             limits_request=nofile if "limits" in components else None,

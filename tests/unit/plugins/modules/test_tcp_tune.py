@@ -104,6 +104,9 @@ def test_limits_tag_alone_checks_the_live_nr_open(fixture_tree, tmpdir):
                      sysctl_overrides={"fs.nr_open": 4194304})
     refused = run_module("tcp_tune", args, tmpdir)
     assert refused["failed"] is True and "fs.nr_open" in refused["msg"], refused
+    assert "nofile_hard: 2000000 is above fs.nr_open" in refused["msg"]
+    from_role = run_module("tcp_tune", dict(args, option_names="role"), tmpdir)
+    assert "tcp_tuning_nofile_hard: 2000000 is above fs.nr_open" in from_role["msg"], from_role
     assert not os.path.exists(os.path.join(args["root"], "etc/security"))
     assert not os.path.exists(args["state_dir"]), "a refused run leaves no trace, not even the lock file"
     # With sysctl in the same transaction, the fs.nr_open written there is the ceiling.
