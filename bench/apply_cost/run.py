@@ -1,7 +1,7 @@
 """Apply cost: wall time of an idempotent tune-tcp.yml run vs the usual one-task-per-key way.
 
     python3 bench/apply_cost/run.py [--hosts 1,10,30] [--repeats 3] [--workload gateway|preset]
-                                    [--role-only] [--vm] [--smoke]
+                                    [--pipelining on|off|both] [--role-only] [--vm] [--smoke]
 
 Containers (privileged, `sleep infinity`) are reached with ansible_connection=containers.podman.podman;
 forks = max(hosts, 5). --vm: one whole Debian 12 guest under qemu (tests/vm/vm.py) over ssh, where the
@@ -15,8 +15,11 @@ txqueuelen persistence). It converges once; then the idempotent runs of both alt
 on the same hosts. Reported: medians, ours / baseline, and the changing (first) runs.
 
 Both are whole ansible-playbook processes limited to the benchmark group (tune-tcp.yml's report play on
-localhost is left out), with the same environment: ANSIBLE_PIPELINING applies to both (--vm sets it,
-as the VM scenario does).
+localhost is left out), with the same pipelining: --pipelining both (default) alternates runs with it on
+(tune-tcp.yml's default since #21) and off, and reports a row for each; ANSIBLE_PIPELINING sets it for the
+baseline, the extra variable ansible_pipelining=false turns it off for tune-tcp.yml (its play variable
+ansible_pipelining wins over the environment). --vm runs with it on, as the VM scenario does. Each row
+gives seconds per host beside the ratio.
 
 Workloads: `gateway` (default) declares connections, accept and outbound rates, a bandwidth x RTT and
 reserved ports, so the plan has a reason to change most keys; `preset` is high_concurrency_server
@@ -50,8 +53,10 @@ LIMITS_FILE = "/etc/security/limits.d/60-tcptune-nofile.conf"  # limits.LIMITS_F
 OTHER_FILES = ("/etc/systemd/system.conf.d/60-tcptune-nofile.conf",
                "/etc/udev/rules.d/90-tcptune-txqueuelen.rules",
                "/etc/systemd/network/60-tcptune-txqueuelen.link")
-COLUMNS = ("hosts", "forks", "remote_runs_baseline", "ours_s", "baseline_s", "ours/baseline", "target",
-           "first_ours/baseline", "runs")
+COLUMNS = ("hosts", "forks", "pipelining", "remote_runs_baseline", "ours_s", "baseline_s", "ours_s_per_host",
+           "baseline_s_per_host", "ours/baseline", "target", "first_ours/baseline", "runs")
+# --pipelining: the modes measured, alternated in one run; the first also makes the first (changing) runs.
+MODES = {"on": ["on"], "off": ["off"], "both": ["on", "off"]}
 TARGETS = {1: 0.35, 30: 0.3}  # issue #13, containers
 VM_TARGET = 0.25  # issue #13, one whole VM host
 DEFAULT_HOSTS = "1,10,30"
@@ -132,29 +137,49 @@ def remote_runs(variables):
     return len(variables["baseline_sysctl"]) + len(variables["baseline_nofile"]) + len(variables["baseline_files"])
 
 
+def pipelining(mode):
+    """Set pipelining ``mode`` ("on"/"off") for the next runs of both sides: the environment for the
+    baseline, and for tune-tcp.yml, whose play variable ansible_pipelining (on unless
+    tcp_tuning_pipelining says otherwise) wins over the environment, nothing when on (its default) and
+    the extra variable ansible_pipelining=false when off (an extra variable wins over a play's).
+    Returns ours' extra vars."""
+    os.environ["ANSIBLE_PIPELINING"] = "1" if mode == "on" else "0"
+    return {} if mode == "on" else {json.dumps({"ansible_pipelining": False}): None}
+
+
 def measure(count, hosts, args, workdir):
+    """Rows for ``count`` hosts, one per pipelining mode: medians of the alternated idempotent runs."""
     inventory = hosts.inventory(count, workdir)
     forks = max(count, 5)
     ours_vars = {"@" + _write(workdir, "ours-vars.json", WORKLOADS[args.workload]): None}
     ours_playbook = ROLE_ONLY if args.role_only else PLAYBOOK
-    first = run_playbook(ours_playbook, inventory, ours_vars, forks, TIMEOUT)  # converge: the first run changes things
+    modes = MODES[args.pipelining]
+    switch = dict((mode, pipelining(mode)) for mode in modes)
+    pipelining(modes[0])
+    first = run_playbook(ours_playbook, inventory, dict(ours_vars, **switch[modes[0]]), forks, TIMEOUT)  # converge
     variables = baseline_vars(hosts)
     baseline_extra = {"@" + _write(workdir, "baseline-vars.json", variables): None}
     baseline_first = run_playbook(BASELINE, inventory, baseline_extra, forks, TIMEOUT)
-    ours, baseline = [], []
+    ours, baseline = dict((mode, []) for mode in modes), dict((mode, []) for mode in modes)
     if args.smoke:  # one run each: the first (changing) runs stand in for the idempotent ones
-        ours, baseline = [first], [baseline_first]
-    for _repeat in range(0 if args.smoke else args.repeats):  # alternate, so background load hits both alike
-        ours.append(run_playbook(ours_playbook, inventory, ours_vars, forks, TIMEOUT))
-        baseline.append(run_playbook(BASELINE, inventory, baseline_extra, forks, TIMEOUT))
-    ours_s, baseline_s = statistics.median(ours), statistics.median(baseline)
-    row = {"hosts": count, "forks": forks, "remote_runs_baseline": remote_runs(variables),
-           "ours_s": round(ours_s, 2), "baseline_s": round(baseline_s, 2),
-           "ours/baseline": round(ours_s / baseline_s, 3),
-           "target": VM_TARGET if args.vm else TARGETS.get(count),
-           "first_ours/baseline": round(first / baseline_first, 3), "runs": args.repeats}
-    return row, {"hosts": count, "ours_s": ours, "baseline_s": baseline, "first_runs_s": [first, baseline_first],
-                 "baseline_vars": variables}
+        ours[modes[0]], baseline[modes[0]] = [first], [baseline_first]
+    for _repeat in range(0 if args.smoke else args.repeats):  # alternate, so background load hits all alike
+        for mode in modes:
+            pipelining(mode)
+            ours[mode].append(run_playbook(ours_playbook, inventory, dict(ours_vars, **switch[mode]), forks, TIMEOUT))
+            baseline[mode].append(run_playbook(BASELINE, inventory, baseline_extra, forks, TIMEOUT))
+    rows = []
+    for mode in modes if not args.smoke else modes[:1]:
+        ours_s, baseline_s = statistics.median(ours[mode]), statistics.median(baseline[mode])
+        rows.append({"hosts": count, "forks": forks, "pipelining": mode, "remote_runs_baseline": remote_runs(variables),
+                     "ours_s": round(ours_s, 2), "baseline_s": round(baseline_s, 2),
+                     "ours_s_per_host": round(ours_s / count, 3), "baseline_s_per_host": round(baseline_s / count, 3),
+                     "ours/baseline": round(ours_s / baseline_s, 3),
+                     "target": VM_TARGET if args.vm else TARGETS.get(count),
+                     "first_ours/baseline": round(first / baseline_first, 3) if mode == modes[0] else None,
+                     "runs": args.repeats})
+    return rows, {"hosts": count, "ours_s": ours, "baseline_s": baseline, "first_runs_s": [first, baseline_first],
+                  "first_runs_pipelining": modes[0], "baseline_vars": variables}
 
 
 def _write(workdir, name, data):
@@ -172,20 +197,22 @@ def main(argv=None):
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="gateway")
     parser.add_argument("--role-only", action="store_true", help="time the role in its own play, not tune-tcp.yml")
     parser.add_argument("--vm", action="store_true", help="one whole Debian 12 VM host instead of containers")
+    parser.add_argument("--pipelining", choices=sorted(MODES), default="both",
+                        help="pipelining for both sides: on (tune-tcp.yml's default), off, or both alternated")
     parser.add_argument("--smoke", action="store_true", help="1 container, one (first, changing) run of each (CI)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: remove the hosts
     counts = [1] if (args.smoke or args.vm) else sorted(int(part) for part in args.hosts.split(","))
     if args.smoke:
-        args.repeats, args.vm = 1, False
+        args.repeats, args.vm, args.pipelining = 1, False, "on"
+    if args.vm:
+        args.pipelining = "on"  # as molecule/vm; both sides alike
     if venv() is None or not role_ready():
         reason = "no venv with ansible" if venv() is None else "roles/tcp_tuning or the playbook is missing"
         if args.smoke:
             print("SKIP apply_cost: %s" % reason)
             return 0
         raise SystemExit("apply_cost: %s" % reason)
-    if args.vm:
-        os.environ["ANSIBLE_PIPELINING"] = "1"  # as molecule/vm; both sides alike
     hosts = VmHost() if args.vm else ContainerHosts(max(counts))
     rows, details, failure = [], [], None
     try:
@@ -193,14 +220,16 @@ def main(argv=None):
         with tempfile.TemporaryDirectory(prefix="bench-apply-") as workdir:
             for count in counts:
                 try:
-                    row, detail = measure(count, hosts, args, workdir)
+                    count_rows, detail = measure(count, hosts, args, workdir)
                 except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:  # keep the counts measured so far
                     failure = "%d hosts: %s" % (count, error)
                     print(failure, file=sys.stderr)
                     break
-                rows.append(row)
+                rows.extend(count_rows)
                 details.append(detail)
-                print("%d host(s): ours %.2f s, baseline %.2f s" % (count, row["ours_s"], row["baseline_s"]))
+                for row in count_rows:
+                    print("%d host(s), pipelining %s: ours %.2f s, baseline %.2f s" % (
+                        count, row["pipelining"], row["ours_s"], row["baseline_s"]))
     except (RuntimeError, subprocess.CalledProcessError) as error:
         failure = "hosts did not start: %s" % error
         print(failure, file=sys.stderr)
@@ -210,13 +239,14 @@ def main(argv=None):
                            else "" if args.hosts == DEFAULT_HOSTS else "-hosts" + args.hosts)
     name += "-role-only" if args.role_only else ""
     name += "" if args.workload == "gateway" else "-" + args.workload
-    name += "-pipelining" if os.environ.get("ANSIBLE_PIPELINING") in ("1", "true", "True") and not args.vm else ""
+    name += "" if args.pipelining == "both" or args.vm or args.smoke else "-pipelining-" + args.pipelining
     command = "python3 bench/apply_cost/run.py" + (" --smoke" if args.smoke else " --vm --repeats %d" % args.repeats
                                                    if args.vm else " --hosts %s --repeats %d" % (args.hosts, args.repeats))
     command += " --role-only" if args.role_only else ""
     command += "" if args.workload == "gateway" else " --workload " + args.workload
+    command += "" if args.pipelining == "both" or args.vm or args.smoke else " --pipelining " + args.pipelining
     emit(name.replace(",", "_"), COLUMNS, rows, runs=details, loadavg_at_end=os.getloadavg(),
-         workload=WORKLOADS[args.workload], ansible_pipelining=os.environ.get("ANSIBLE_PIPELINING"),
+         workload=WORKLOADS[args.workload], pipelining_modes=MODES[args.pipelining],
          hosts_kind="vm (Debian 12, qemu TCG)" if args.vm else "podman containers", command=command, failure=failure)
     return 1 if failure else 0
 

@@ -20,7 +20,9 @@ from collections import Counter
 from html import escape
 from xml.sax.saxutils import quoteattr
 
-SCHEMA_VERSION = "2.0"
+from ansible_collections.tcptune.linux.plugins.module_utils import fileutil
+
+SCHEMA_VERSION = "2.1"
 STATUSES = ("tuned", "unchanged", "would change", "drift", "infeasible", "failed", "unreachable", "not reached")
 STATUS_COLOURS = {"tuned": "#2e7d32", "unchanged": "#9e9e9e", "would change": "#1565c0", "drift": "#ef6c00",
                   "infeasible": "#6a1b9a", "failed": "#c62828", "unreachable": "#4e342e",
@@ -28,6 +30,9 @@ STATUS_COLOURS = {"tuned": "#2e7d32", "unchanged": "#9e9e9e", "would change": "#
 # JUnit: these statuses fail their testcase; "not reached" is skipped.
 FAILING_STATUSES = ("drift", "infeasible", "failed", "unreachable")
 SEVERITIES = ("critical", "warning", "info")
+# Fleet views name at most this many hosts, and this many values per key; report.json has them all.
+FLEET_NAMES = 20
+FLEET_VALUES = 6
 NOT_REACHED_REASON = "never reached: the run stopped before this host (max_fail_percentage or a fatal error)"
 
 
@@ -589,42 +594,54 @@ def host_entry(name, result=None, failure=None, unreachable=None):
 
 # ---------------------------------------------------------------- fleet
 
-def play_hosts_of(recorded):
-    """Every host of the play: the union of ``play_hosts`` that any host recorded, in their order."""
-    seen = []
-    for name in sorted(recorded):
-        for host in _list(_dict(recorded[name]).get("play_hosts")):
-            if host not in seen:
-                seen.append(host)
-    return seen
-
-
-def outliers(hosts):
-    """Per sysctl key, the hosts whose value (after the run, else before) differs from the fleet majority."""
+def _values_by_key(hosts):
+    """sysctl key -> {host: value}: each host's value after the run (else before), hosts in report order."""
     values = {}
     for host in hosts:
         for row in host["keys"]:
             value = row["after"] or row["before"]
             if value:
                 values.setdefault(row["key"], {})[host["host"]] = value
+    return values
+
+
+def _ranked(by_host):
+    """[(value, hosts)] of one key, most common first, ties by value."""
+    return sorted(Counter(by_host.values()).items(), key=lambda item: (-item[1], item[0]))
+
+
+def outliers(hosts, values=None):
+    """Per sysctl key, the hosts whose value (after the run, else before) differs from the fleet majority."""
+    values = _values_by_key(hosts) if values is None else values
     out = {}
     for key in sorted(values):
         by_host = values[key]
         if len(by_host) < 2:
             continue
-        majority, count = sorted(Counter(by_host.values()).items(), key=lambda item: (-item[1], item[0]))[0]
+        majority, count = _ranked(by_host)[0]
         differ = dict((name, value) for name, value in sorted(by_host.items()) if value != majority)
         if differ:
             out[key] = {"majority": majority, "majority_hosts": count, "differ": differ}
     return out
 
 
+def key_values(hosts, values=None):
+    """Per sysctl key, the distribution of its values across the fleet: [{value, hosts}], most common
+    first (the first is the majority); every key any host reported."""
+    values = _values_by_key(hosts) if values is None else values
+    return dict((key, [{"value": value, "hosts": count} for value, count in _ranked(values[key])])
+                for key in sorted(values))
+
+
 def finding_counts(hosts):
-    counts = {}
+    """finding id -> {severity, hosts}: the hosts that have it, most frequent finding first."""
+    counts, seen = {}, {}
     for host in hosts:
         for finding in host["findings"]:
             entry = counts.setdefault(finding["id"], {"severity": finding["severity"], "hosts": []})
-            if host["host"] not in entry["hosts"]:
+            names = seen.setdefault(finding["id"], set())
+            if host["host"] not in names:
+                names.add(host["host"])
                 entry["hosts"].append(host["host"])
     return dict(sorted(counts.items(), key=lambda item: (-len(item[1]["hosts"]), item[0])))
 
@@ -641,6 +658,7 @@ def build_report(results, title="TCP tuning report", failures=None, unreachable=
     hosts = [host_entry(name, results.get(name), failures.get(name), unreachable.get(name))
              for name in sorted(names)]
     status_counts = dict((status, sum(1 for h in hosts if h["status"] == status)) for status in STATUSES)
+    values = _values_by_key(hosts)
     return {
         "schema_version": SCHEMA_VERSION,
         "title": title,
@@ -654,9 +672,54 @@ def build_report(results, title="TCP tuning report", failures=None, unreachable=
                              for s in SEVERITIES),
         },
         "finding_counts": finding_counts(hosts),
-        "outliers": outliers(hosts),
+        "key_values": key_values(hosts, values),
+        "outliers": outliers(hosts, values),
         "hosts": hosts,
     }
+
+
+# ---------------------------------------------------------------- what the play recorded
+
+# The variables tune_tcp.yml records per host (and, once per batch, on the controller) for the report.
+RECORDED = ("tcp_tuning_result", "tcp_tuning_failure", "tcp_tuning_unreachable", "tcp_tuning_play_hosts",
+            "tcp_tuning_report_dest", "tcp_tuning_report_name")
+DEFAULT_TITLE = "TCP tuning report"
+
+
+def collect(recorded, failed_tasks=None, unreachable=None):
+    """The report's inputs from what the play recorded, for the report task and the callback alike.
+
+    ``recorded``: host -> {name: value} for the names in ``RECORDED`` (a host's hostvars, or the facts a
+    callback saw); ``failed_tasks``: host -> {task, message} of tasks that failed outside the play's
+    rescue; ``unreachable``: host -> connection error. Returns {results, failures, unreachable,
+    play_hosts, dest, title}: ``play_hosts`` is the union of every recorded ``tcp_tuning_play_hosts``
+    in their order, ``dest`` and ``title`` the first recorded ones (None and the default title when
+    none). A host's recorded failure wins over a failed task; an unreachable host has no failure."""
+    recorded = _dict(recorded)
+    play_hosts, seen, results = [], set(), {}
+    failures = dict(_dict(failed_tasks))
+    lost = dict((str(name), message) for name, message in _dict(unreachable).items())
+    dests, titles = [], []
+    for name in sorted(recorded):
+        item = _dict(recorded[name])
+        for host in _list(item.get("tcp_tuning_play_hosts")):
+            if host not in seen:
+                seen.add(host)
+                play_hosts.append(host)
+        if _dict(item.get("tcp_tuning_result")):
+            results[name] = item["tcp_tuning_result"]
+        if item.get("tcp_tuning_failure"):
+            failures[name] = item["tcp_tuning_failure"]
+        if item.get("tcp_tuning_unreachable"):
+            lost[name] = item["tcp_tuning_unreachable"]
+        if item.get("tcp_tuning_report_dest"):
+            dests.append(str(item["tcp_tuning_report_dest"]))
+        if item.get("tcp_tuning_report_name"):
+            titles.append(str(item["tcp_tuning_report_name"]))
+    for name in lost:
+        failures.pop(name, None)
+    return {"results": results, "failures": failures, "unreachable": lost, "play_hosts": play_hosts,
+            "dest": dests[0] if dests else None, "title": titles[0] if titles else DEFAULT_TITLE}
 
 
 def _host_refusal(host):
@@ -666,12 +729,12 @@ def _host_refusal(host):
     return next((w for w in host["warnings"] if w.startswith("infeasible")), None)
 
 
-def _other_warnings(host):
+def other_warnings(host):
     refusal = _host_refusal(host)
     return [w for w in host["warnings"] if w != refusal]
 
 
-def _failure_message(host):
+def failure_message(host):
     """The failed task's message, or None for an infeasible host whose message only repeats the plan's
     warnings (the role's "the target does not fit" joins them all into one line)."""
     message = host["failure"]["message"]
@@ -691,7 +754,23 @@ def _md_cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _short(text, limit=160):
+def some_of(names, limit=FLEET_NAMES):
+    """The first ``limit`` names, then how many more: a fleet view stays one line at any size."""
+    names = list(names)
+    shown = ", ".join(str(name) for name in names[:limit])
+    return shown + (" and %d more" % (len(names) - limit) if len(names) > limit else "")
+
+
+def distribution_text(ranked, limit=FLEET_VALUES):
+    """A key's distribution as "value (hosts), ...": the ``limit`` most common values, then the rest in one."""
+    parts = ["%s (%d)" % (entry["value"], entry["hosts"]) for entry in ranked[:limit]]
+    rest = ranked[limit:]
+    if rest:
+        parts.append("%d other values (%d)" % (len(rest), sum(entry["hosts"] for entry in rest)))
+    return ", ".join(parts)
+
+
+def short_text(text, limit=160):
     text = str(text)
     return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
 
@@ -705,19 +784,22 @@ def render_markdown(report):
     lines.extend(["| host | status | reason | kernel | profile | findings |", "|---|---|---|---|---|---|"])
     for host in report["hosts"]:
         lines.append("| %s | **%s** | %s | %s | %s | %s |" % (
-            _md_cell(host["host"]), host["status"], _md_cell(_short(host["reason"])), _md_cell(host["kernel"]),
+            _md_cell(host["host"]), host["status"], _md_cell(short_text(host["reason"])), _md_cell(host["kernel"]),
             _md_cell(host["profile"]), _md_cell(", ".join(f["id"] for f in host["findings"]))))
     if report["finding_counts"]:
-        lines.extend(["", "## Findings across the fleet", "", "| finding | severity | hosts |", "|---|---|---|"])
+        lines.extend(["", "## Findings across the fleet", "", "| finding | severity | hosts | which |",
+                      "|---|---|---|---|"])
         for finding_id, entry in report["finding_counts"].items():
-            lines.append("| `%s` | %s | %d |" % (finding_id, entry["severity"], len(entry["hosts"])))
-    if report["outliers"]:
-        lines.extend(["", "## Hosts that differ from the majority", "", "| key | majority | differing hosts |",
-                      "|---|---|---|"])
-        for key, entry in report["outliers"].items():
-            differ = ", ".join("%s=%s" % item for item in entry["differ"].items())
-            lines.append("| `%s` | %s (%d) | %s |" % (
-                key, _md_cell(entry["majority"]), entry["majority_hosts"], _md_cell(differ)))
+            lines.append("| `%s` | %s | %d | %s |" % (
+                finding_id, entry["severity"], len(entry["hosts"]), _md_cell(some_of(entry["hosts"]))))
+    spread = [(key, ranked) for key, ranked in report.get("key_values", {}).items() if len(ranked) > 1]
+    if spread:
+        lines.extend(["", "## Keys whose value differs across the fleet", "",
+                      "| key | values (hosts) | hosts off the majority |", "|---|---|---|"])
+        for key, ranked in spread:
+            differ = _dict(report["outliers"].get(key)).get("differ") or {}
+            lines.append("| `%s` | %s | %s |" % (key, _md_cell(distribution_text(ranked)), _md_cell(some_of(
+                ["%s=%s" % item for item in differ.items()]))))
     for host in report["hosts"]:
         lines.extend(["", "## %s: %s" % (host["host"], host["status"]), "", _md_cell(host["reason"])])
         breakdown = memory_breakdown(host["memory_estimate"]) if host["status"] == "infeasible" else []
@@ -725,10 +807,10 @@ def render_markdown(report):
             lines.extend(["", "| memory | bytes | how |", "|---|---|---|"])
             lines.extend("| %s | %s | %s |" % tuple(_md_cell(cell) for cell in row) for row in breakdown)
         if host["failure"]:
-            message = _failure_message(host)
+            message = failure_message(host)
             lines.extend(["", "Task `%s`: %s" % (host["failure"]["task"], _md_cell(message)) if message is not None
                           else "Task `%s` stopped this host; nothing was changed." % host["failure"]["task"]])
-        warnings = _other_warnings(host)
+        warnings = other_warnings(host)
         if warnings:
             lines.append("")
         for warning in warnings:
@@ -791,235 +873,38 @@ def render_junit(report):
     return "\n".join(out) + "\n"
 
 
-# ---------------------------------------------------------------- HTML
-
-def status_bar_svg(counts, width=720, height=28):
-    """One stacked bar of hosts per status, with a legend; only statuses that occur are drawn."""
-    total = sum(counts.values())
-    present = [s for s in STATUSES if counts.get(s)]
-    legend_width = sum(24 + 7 * len("%s %d" % (s, counts[s])) for s in present)
-    width = max(width, legend_width)
-    parts = ['<svg xmlns="http://www.w3.org/2000/svg" role="img" width="%d" height="%d" viewBox="0 0 %d %d">'
-             % (width, height + 22, width, height + 22), "<title>hosts per status</title>"]
-    x = 0.0
-    for status in present:
-        share = width * counts[status] / float(total)
-        parts.append('<rect x="%.1f" y="0" width="%.1f" height="%d" fill="%s"><title>%s: %d</title></rect>'
-                     % (x, share, height, STATUS_COLOURS[status], escape(status), counts[status]))
-        x += share
-    x = 0
-    for status in present:
-        parts.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/>' % (x, height + 8, STATUS_COLOURS[status]))
-        label = "%s %d" % (status, counts[status])
-        parts.append('<text x="%d" y="%d" font-size="12">%s</text>' % (x + 14, height + 18, escape(label)))
-        x += 24 + 7 * len(label)
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def bar_chart_svg(title, labels, values, colour="#ef6c00", width=640, bar_height=16):
-    """Horizontal bars, one per label; the longest bar is the largest value."""
-    label_width = 240
-    height = 10 + bar_height * len(labels)
-    largest = max(list(values) + [1])
-    scale = (width - label_width - 50) / float(largest)
-    parts = ['<svg xmlns="http://www.w3.org/2000/svg" role="img" width="%d" height="%d" viewBox="0 0 %d %d">'
-             % (width, height, width, height), "<title>%s</title>" % escape(title)]
-    for index, (label, value) in enumerate(zip(labels, values)):
-        y = 5 + index * bar_height
-        parts.append('<text x="%d" y="%d" font-size="12" text-anchor="end">%s</text>'
-                     % (label_width - 6, y + bar_height - 4, escape(label)))
-        parts.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %d</title></rect>'
-                     % (label_width, y, value * scale, bar_height - 3, colour, escape(label), value))
-        parts.append('<text x="%.1f" y="%d" font-size="11">%d</text>'
-                     % (label_width + value * scale + 4, y + bar_height - 4, value))
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-_CSS = """
-body{font-family:sans-serif;margin:1.5em;color:#222;max-width:90em}
-table{border-collapse:collapse;margin:.5em 0 1.2em}
-th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top;font-size:.88em}
-th{background:#f3f3f3} #hosts td:first-child,#hosts td:nth-child(4){white-space:nowrap} #hosts th{cursor:pointer;user-select:none} code{font-size:.95em}
-.st{display:inline-block;padding:0 .4em;border-radius:3px;color:#fff;white-space:nowrap}
-.critical{color:#c62828;font-weight:bold}.warning{color:#ef6c00;font-weight:bold}.info{color:#1565c0}
-tr.changed,tr.would-change{background:#fff8e1} tr.drift{background:#fff3e0} tr.skipped{color:#777}
-tr.shortfall,tr.cannot-be-given-here{background:#f3e5f5;font-weight:bold}
-.filters{margin:.5em 0}.filters button{margin:0 .3em .3em 0;border:1px solid #888;background:#fff;padding:.2em .6em}
-.filters button.on{background:#333;color:#fff} .hidden{display:none}
-details.host{margin:.3em 0;border-top:1px solid #ddd;padding-top:.3em} details.host>summary{cursor:pointer}
-details.explain>summary{cursor:pointer;color:#1565c0} pre{white-space:pre-wrap;margin:.2em 0}
-"""
-
-# Sorting and filtering of the host table. Filters: one status (buttons), finding, kernel, profile
-# (selects) and a host-name substring; the per-host sections follow the table rows.
-_SCRIPT = """
-(function(){
-var table=document.getElementById('hosts');if(!table)return;
-var rows=Array.prototype.slice.call(table.tBodies[0].rows);
-var state={status:'',finding:'',kernel:'',profile:'',text:''};
-function apply(){var shown=0;rows.forEach(function(r){var d=r.dataset;
-var ok=(!state.status||d.status===state.status)&&(!state.kernel||d.kernel===state.kernel)&&
-(!state.profile||d.profile===state.profile)&&(!state.finding||(' '+d.findings+' ').indexOf(' '+state.finding+' ')>=0)&&
-(!state.text||d.host.indexOf(state.text)>=0);
-r.classList.toggle('hidden',!ok);var s=document.getElementById('host-'+d.index);if(s)s.classList.toggle('hidden',!ok);
-if(ok)shown++;});document.getElementById('shown').textContent=shown;}
-Array.prototype.forEach.call(document.querySelectorAll('.filters button[data-status]'),function(b){
-b.addEventListener('click',function(){state.status=b.dataset.status;
-Array.prototype.forEach.call(document.querySelectorAll('.filters button[data-status]'),function(o){
-o.classList.toggle('on',o===b);});apply();});});
-['finding','kernel','profile'].forEach(function(n){var e=document.getElementById('f-'+n);
-if(e)e.addEventListener('change',function(){state[n]=e.value;apply();});});
-var t=document.getElementById('f-text');if(t)t.addEventListener('input',function(){state.text=t.value;apply();});
-Array.prototype.forEach.call(table.tHead.rows[0].cells,function(th,i){th.addEventListener('click',function(){
-var dir=th.dataset.dir==='asc'?-1:1;th.dataset.dir=dir===1?'asc':'desc';
-rows.sort(function(a,b){var x=a.cells[i].dataset.sort||a.cells[i].textContent,y=b.cells[i].dataset.sort||b.cells[i].textContent;
-return (x<y?-1:x>y?1:0)*dir;});var body=table.tBodies[0];rows.forEach(function(r){body.appendChild(r);});});});
-apply();})();
-"""
-
-
-def _status_badge(status):
-    return '<span class="st" style="background:%s">%s</span>' % (STATUS_COLOURS.get(status, "#777"), escape(status))
-
-
-def _explain_html(explain):
-    if not explain:
-        return ""
-    inputs = ", ".join("%s=%s" % (escape(str(k)), escape(value_text(v))) for k, v in sorted(
-        _dict(explain.get("inputs")).items()))
-    return ('<details class="explain"><summary>formula</summary><pre>%s</pre><div>inputs: %s</div>'
-            '<div>kernel default: %s; source: %s</div></details>') % (
-        escape(str(explain.get("formula", ""))), inputs, escape(value_text(explain.get("kernel_default"))),
-        escape(str(explain.get("source", ""))))
-
-
-def _table(headers, rows, row_classes=None):
-    out = ["<table><thead><tr>%s</tr></thead><tbody>" % "".join("<th>%s</th>" % escape(h) for h in headers)]
-    for index, row in enumerate(rows):
-        css = ' class="%s"' % row_classes[index] if row_classes and row_classes[index] else ""
-        out.append("<tr%s>%s</tr>" % (css, "".join("<td>%s</td>" % cell for cell in row)))
-    out.append("</tbody></table>")
-    return "".join(out)
-
-
-def _host_section(index, host):
-    body = ['<details class="host" id="host-%d"><summary><b>%s</b> %s %s</summary>' % (
-        index, escape(host["host"]), _status_badge(host["status"]), escape(host["reason"]))]
-    if host["mode"] or host["profile"] or host["kernel"]:  # a host that failed before tcp_tune has none
-        body.append("<p>Mode <b>%s</b>, profile <code>%s</code>, kernel <code>%s</code>%s.</p>" % (
-            escape(host["mode"] or "-"), escape(host["profile"]), escape(host["kernel"]),
-            ", in a container (global keys are skipped)" if host["container"] else ""))
-    breakdown = memory_breakdown(host["memory_estimate"]) if host["status"] == "infeasible" else []
-    if breakdown:
-        body.append("<h4>Memory estimate</h4>" + _table(["memory", "bytes", "how"], [
-            [escape(part), escape(size), escape(detail)] for part, size, detail in breakdown],
-            ["shortfall" if part == "shortfall" else "" for part, dummy_size, dummy_detail in breakdown]))
-    if host["failure"]:
-        message = _failure_message(host)
-        body.append('<p class="critical">Task <code>%s</code>%s</p>' % (
-            escape(host["failure"]["task"]), ": " + escape(message) if message is not None
-            else " stopped this host; nothing was changed."))
-    warnings = _other_warnings(host)
-    if warnings:
-        body.append("<h4>Warnings</h4><ul>%s</ul>" % "".join("<li>%s</li>" % escape(w) for w in warnings))
-    if host["drift"]:
-        body.append("<h4>Drift</h4>" + _table(["key", "persisted", "live", "wins at boot"], [
-            ["<code>%s</code>" % escape(k), escape(v["persisted"]), escape(v["live"]),
-             escape("; ".join("%s: %s" % (f["file"], f["value"]) for f in v.get("overridden_by", [])))]
-            for k, v in host["drift"].items()]))
-    if host["findings"]:
-        body.append("<h4>Findings</h4>" + _table(["severity", "finding", "evidence", "fix"], [
-            ['<span class="%s">%s</span>' % (escape(f["severity"]), escape(f["severity"])),
-             "<code>%s</code> %s" % (escape(f["id"]), escape(f["summary"])),
-             escape(", ".join("%s=%s" % (k, value_text(v)) for k, v in sorted(f["evidence"].items()))),
-             escape(f["fix"])] for f in host["findings"]]))
-    if host["keys"]:
-        body.append("<h4>sysctl</h4>" + _table(["key", "before", "planned", "after", "status", "reason"], [
-            ["<code>%s</code>" % escape(r["key"]), escape(r["before"]), escape(r["planned"]), escape(r["after"]),
-             escape(r["status"]), escape(r["reason"]) + _explain_html(r["explain"])] for r in host["keys"]],
-            [r["status"].replace(" ", "-") for r in host["keys"]]))
-    if host["limits"]:
-        body.append("<h4>nofile limits</h4>" + _table(["limit", "soft:hard", "status", "reason"], [
-            [escape(r["item"]), escape(r["planned"]), escape(r["status"]),
-             escape(r["reason"]) + _explain_html(r["explain"])] for r in host["limits"]],
-            [r["status"].replace(" ", "-") for r in host["limits"]]))
-    if host["txqueuelen"]:
-        body.append("<h4>txqueuelen</h4>" + _table(["interface", "before", "planned", "after", "status", "reason"], [
-            [escape(r["interface"]), escape(r["before"]), escape(r["planned"]), escape(r["after"]),
-             escape(r["status"]), escape(r["reason"]) + _explain_html(r["explain"])] for r in host["txqueuelen"]]))
-    body.append("</details>")
-    return "".join(body)
-
-
-def _select(name, label, values):
-    options = "".join('<option value=%s>%s</option>' % (quoteattr(v), escape(v)) for v in sorted(set(values)) if v)
-    return '<label>%s <select id="f-%s"><option value="">all</option>%s</select></label> ' % (
-        escape(label), name, options)
-
+# ---------------------------------------------------------------- files
 
 def render_html(report):
-    """One self-contained HTML page: inline CSS, SVG and script; no external URL."""
-    hosts = report["hosts"]
-    summary = report["summary"]
-    body = ["<h1>%s</h1>" % escape(report["title"])]
-    if report.get("generated"):
-        body.append("<p>Generated %s.</p>" % escape(report["generated"]))
-    body.append("<p>%d host(s): %s.</p>" % (summary["hosts"], escape(", ".join(
-        "%d %s" % (summary["status"][s], s) for s in STATUSES if summary["status"][s]) or "none")))
-    if sum(1 for count in summary["status"].values() if count) > 1:  # one colour says nothing
-        body.append(status_bar_svg(summary["status"]))
-    buttons = ['<button data-status="" class="on">all %d</button>' % len(hosts)]
-    buttons.extend('<button data-status=%s>%s %d</button>' % (quoteattr(s), escape(s), summary["status"][s])
-                   for s in STATUSES if summary["status"][s])
-    body.append('<div class="filters">Status: %s</div>' % "".join(buttons))
-    body.append('<div class="filters">%s%s%s<label>host <input id="f-text" type="search"/></label> '
-                '<span id="shown">%d</span> shown</div>' % (
-                    _select("finding", "finding", [f for h in hosts for f in (x["id"] for x in h["findings"])]),
-                    _select("kernel", "kernel", [h["kernel"] for h in hosts]),
-                    _select("profile", "profile", [h["profile"] for h in hosts]), len(hosts)))
-    rank = dict((s, i) for i, s in enumerate(STATUSES))
-    rows = ['<table id="hosts"><thead><tr><th>host</th><th>status</th><th>reason</th><th>kernel</th>'
-            '<th>profile</th><th>findings</th><th>changes</th></tr></thead><tbody>']
-    for index, host in enumerate(hosts):
-        ids = " ".join(f["id"] for f in host["findings"])
-        changes = sum(1 for r in host["keys"] if r["status"] in ("changed", "would change", "drift"))
-        rows.append('<tr data-index="%d" data-host=%s data-status=%s data-kernel=%s data-profile=%s data-findings=%s>'
-                    '<td><a href="#host-%d">%s</a></td><td data-sort="%d">%s</td><td title=%s>%s</td><td>%s</td>'
-                    '<td>%s</td><td>%s</td><td data-sort="%06d">%d</td></tr>' % (
-                        index, quoteattr(host["host"]), quoteattr(host["status"]), quoteattr(host["kernel"]),
-                        quoteattr(host["profile"]), quoteattr(ids), index, escape(host["host"]),
-                        rank.get(host["status"], 99), _status_badge(host["status"]), quoteattr(host["reason"]),
-                        escape(_short(host["reason"])),
-                        escape(host["kernel"]), escape(host["profile"]), escape(ids), changes, changes))
-    rows.append("</tbody></table>")
-    body.append("".join(rows))
-    if report["finding_counts"]:
-        labels = list(report["finding_counts"])
-        body.append("<h2>Findings across the fleet</h2>")
-        body.append(bar_chart_svg("hosts per finding", labels,
-                                  [len(report["finding_counts"][f]["hosts"]) for f in labels]))
-    if report["outliers"]:
-        body.append("<h2>Hosts that differ from the majority</h2>")
-        body.append(_table(["key", "majority (hosts)", "differing hosts"], [
-            ["<code>%s</code>" % escape(key), "%s (%d)" % (escape(e["majority"]), e["majority_hosts"]),
-             escape(", ".join("%s=%s" % item for item in e["differ"].items()))]
-            for key, e in report["outliers"].items()]))
-    body.append("<h2>Hosts</h2>")
-    body.extend(_host_section(index, host) for index, host in enumerate(hosts))
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            "<link rel=\"icon\" href=\"data:,\">"
-            "<title>%s</title><style>%s</style></head><body>%s<script>%s</script></body></html>\n"
-            % (escape(report["title"]), _CSS, "\n".join(body), _SCRIPT))
+    """The HTML page (report_html.render_html): one self-contained file that loads nothing."""
+    from ansible_collections.tcptune.linux.plugins.module_utils import report_html
+    return report_html.render_html(report)
+
+
+# Each kind of file: its name in the report directory and its renderer.
+FILES = (("json", "report.json", render_json), ("markdown", "report.md", render_markdown),
+         ("html", "report.html", render_html), ("junit", "report.junit.xml", render_junit))
 
 
 def report_files(report, dest):
     """{kind: (path, text)} of the four report files in ``dest``."""
-    return {
-        "json": (os.path.join(dest, "report.json"), render_json(report)),
-        "markdown": (os.path.join(dest, "report.md"), render_markdown(report)),
-        "html": (os.path.join(dest, "report.html"), render_html(report)),
-        "junit": (os.path.join(dest, "report.junit.xml"), render_junit(report)),
-    }
+    return dict((kind, (os.path.join(dest, name), render(report))) for kind, name, render in FILES)
+
+
+def write_report(report, dest, check_mode=False):
+    """Write the four files into ``dest``, atomically and only those whose text changes; one text is
+    held at a time, so the peak memory is the largest file, not their sum.
+
+    Returns (changed, {kind: path}); in check mode nothing is written and ``changed`` says whether it
+    would be."""
+    changed = not os.path.isdir(dest)
+    paths = {}
+    for kind, name, render in FILES:
+        path = paths[kind] = os.path.join(dest, name)
+        text = render(report)
+        if fileutil.read_file(path) != text:
+            changed = True
+            if not check_mode:
+                fileutil.atomic_write(path, text)
+        del text
+    return changed, paths

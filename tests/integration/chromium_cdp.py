@@ -162,6 +162,24 @@ class Browser:
         return self.evaluate("new Promise(function(done){requestAnimationFrame(function(){"
                              "requestAnimationFrame(function(){done(performance.now())})})})")
 
+    def open_timed(self, url):
+        """Navigate like ``open``; returns {first_paint_ms, ready_ms}: the first contentful paint and the
+        moment after load and two animation frames, both from navigation start (Paint Timing API)."""
+        ready = self.open(url)
+        first = self.evaluate(
+            "new Promise(function(done){new PerformanceObserver(function(list,observer){"
+            "list.getEntries().forEach(function(e){if(e.name==='first-contentful-paint'){observer.disconnect();"
+            "done(e.startTime)}})}).observe({type:'paint',buffered:true})})")
+        return {"first_paint_ms": first, "ready_ms": ready}
+
+    def timed_click(self, selector):
+        """Click like ``click``; returns the milliseconds from just before the mouse press until two
+        animation frames after the click was handled (the page has drawn its answer)."""
+        self.evaluate("window.__tcptuneClick=performance.now()")
+        self.click(selector)
+        return self.evaluate("new Promise(function(done){requestAnimationFrame(function(){"
+                             "requestAnimationFrame(function(){done(performance.now()-window.__tcptuneClick)})})})")
+
     def evaluate(self, expression):
         result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
         if "exceptionDetails" in result:

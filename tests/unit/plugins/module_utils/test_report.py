@@ -12,6 +12,7 @@ import xml.dom.minidom
 
 import pytest
 
+from ansible_collections.tcptune.linux.plugins.module_utils import report_html
 from ansible_collections.tcptune.linux.plugins.module_utils.report import (
     SCHEMA_VERSION,
     STATUSES,
@@ -216,14 +217,76 @@ def test_junit_one_testcase_per_host_failing_for_failed_unreachable_and_drift():
     assert (suite.getAttribute("tests"), suite.getAttribute("failures")) == ("5", "3")
 
 
+def _page_parts(page):
+    """(markup, data, script) of a report page: the data is the JSON element the script reads."""
+    markup, rest = page.split('<script type="application/json" id="%s">' % report_html.DATA_ID, 1)
+    data, script = rest.split("</script>", 1)
+    return markup, json.loads(data), script
+
+
+def _details(data, index):
+    """A host's details as the page's script joins them."""
+    return "".join(data["fragments"][number] for number in data["details"][data["hosts"][index][7]])
+
+
 def test_html_is_self_contained_escaped_and_well_formed():
-    page = render_html(build_report({"web<1>": _result()}, failures={"x": {"task": "t", "message": "<b>"}}))
+    report = build_report({"web<1>": _result()}, failures={"x": {"task": "t", "message": "<b>"}})
+    page = render_html(report)
     assert not re.search(r"(src|href)=[\"'](https?:)?//", page)
-    assert "web&lt;1&gt;" in page and "web<1>" not in page
-    assert "accept queue &lt;full&gt;" in page and "&lt;b&gt;" in page
-    assert '<details class="explain"><summary>formula</summary><pre>bdp x 2</pre>' in page
-    body = page.split("<body>", 1)[1].split("<script>", 1)[0]
+    markup, data, script = _page_parts(page)
+    assert "web&lt;1&gt;" in markup and "web<1>" not in markup  # the findings view names the host
+    assert 'href="#host=web%3C1%3E"' in markup  # as the script's decodeURIComponent reads it
+    assert [record[0] for record in data["hosts"]] == ["web<1>", "x"]
+    web, failed = _details(data, 0), _details(data, 1)
+    assert "accept queue &lt;full&gt;" in web and "&lt;b&gt;" in failed
+    assert '<details class="explain"><summary>formula</summary><pre>bdp x 2</pre>' in web
+    assert web == report_html.host_details_html(report["hosts"][0])
+    for details in (web, failed):
+        xml.dom.minidom.parseString("<div>%s</div>" % details)
+    body = markup.split("<body>", 1)[1]
     xml.dom.minidom.parseString("<div>%s</div>" % body.replace("&nbsp;", " "))
+    assert script.lstrip().startswith("<script>") and "tcptune-data" in script
+
+
+def test_a_host_name_cannot_end_the_data_element():
+    """The data sits in a <script> element: "</script>" or "<!--" in any text must not end or bend it."""
+    name = "</script><script>alert(1)</script><!--"
+    report = build_report({name: _result()}, failures={"y": {"task": "t", "message": "</SCRIPT>"}})
+    page = render_html(report)
+    assert page.lower().count("</script>") == 2  # the data's end and the script's end
+    assert "<!--" not in page
+    markup, data, dummy = _page_parts(page)
+    assert data["hosts"][0][0] == name
+    assert "&lt;/SCRIPT&gt;" in _details(data, 1)
+
+
+def test_page_data_stores_what_hosts_share_once():
+    """The page grows by a small record per host; the details of hosts alike are stored once."""
+    def page(count):
+        results = dict(("web%04d" % index, _result()) for index in range(count))
+        return render_html(build_report(results))
+    small, large = page(20), page(2000)
+    markup, data, dummy = _page_parts(large)
+    assert len(data["details"]) == 1 and len(data["hosts"]) == 2000
+    assert len(data["fragments"]) == len(set(data["fragments"]))
+    assert (len(large) - len(small)) / 1980.0 < 200  # bytes per further host
+    assert len(markup) < 20000  # the markup does not grow with the fleet
+
+
+def test_details_keep_apart_what_differs_between_hosts():
+    """A counter in a finding's evidence differs from host to host; the fix beside it is stored once."""
+    results = {}
+    for index in range(50):
+        result = _result()
+        result["findings_before"][0]["evidence"] = {"ListenOverflows": 1000 + index}
+        results["web%02d" % index] = result
+    report = build_report(results)
+    dummy, data, dummy = _page_parts(render_html(report))
+    fixes = [fragment for fragment in data["fragments"] if "raise net.core.somaxconn" in fragment]
+    assert len(fixes) == 1
+    assert len([fragment for fragment in data["fragments"] if "ListenOverflows=10" in fragment]) == 50
+    for index, host in enumerate(report["hosts"]):
+        assert _details(data, index) == report_html.host_details_html(host)
 
 
 def test_charts_only_where_they_say_something():
@@ -405,7 +468,8 @@ def test_an_infeasible_host_gets_one_sentence_and_the_breakdown_below_it():
     assert "at most about %d connections fit" % plan["predicted"]["max_connections_in_memory"] in reason
     assert not re.search(r"-\d", reason)
     html, markdown = render_html(report), render_markdown(report)
-    section = html.split('id="host-0"', 1)[1]
+    section = report_html.host_details_html(report["hosts"][0])
+    assert section == _details(_page_parts(html)[1], 0)  # what the page shows when the host is opened
     breakdown = section.split("<h4>Memory estimate</h4>", 1)[1].split("</table>", 1)[0]
     for text in ("socket slab", "busy buffers", "shortfall", "75 % of"):
         assert text in breakdown
