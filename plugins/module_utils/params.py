@@ -47,9 +47,14 @@ NOT_FROM_ROLE = ("components", "plan", "lock_timeout", "root", "option_names", "
 # the role passes as role_known_variables): what the role and playbooks/tune-tcp.yml register or set,
 # and the playbook's own variables.
 ROLE_INTERNAL_VARIABLES = ("tcp_tuning_run", "tcp_tuning_audit_run", "tcp_tuning_outcome", "tcp_tuning_result",
-                           "tcp_tuning_plan", "tcp_tuning_facts_before")
+                           "tcp_tuning_plan", "tcp_tuning_facts_before",
+                           # tasks/monitor.yml (the textfile collector)
+                           "tcp_tuning_monitor_plan", "tcp_tuning_monitor_installed", "tcp_tuning_monitor_systemd",
+                           "tcp_tuning_monitor_textfile_dir_stat", "tcp_tuning_monitor_service",
+                           "tcp_tuning_monitor_timer", "tcp_tuning_monitor_timer_file")
 PLAYBOOK_VARIABLES = ("tcp_tuning_hosts", "tcp_tuning_serial", "tcp_tuning_max_fail_percentage",
-                      "tcp_tuning_become", "tcp_tuning_report_dir", "tcp_tuning_report_title")
+                      "tcp_tuning_become", "tcp_tuning_report_dir", "tcp_tuning_report_title",
+                      "tcp_tuning_pipelining")
 PLAYBOOK_INTERNAL_VARIABLES = ("tcp_tuning_play_hosts", "tcp_tuning_report_dest", "tcp_tuning_report_name",
                                "tcp_tuning_failure", "tcp_tuning_unreachable", "tcp_tuning_report",
                                "tcp_tuning_report_hostvars", "tcp_tuning_report_results",
