@@ -48,6 +48,14 @@ UNIT_DIRS = ("etc/systemd/system", "run/systemd/system", "usr/local/lib/systemd/
 SYSTEMD_HIGH_NOFILE_SINCE = 240
 SYSTEMD_NOFILE_SINCE_240 = (1024, 524288)
 SYSTEMD_NOFILE_BEFORE_240 = (1024, 4096)
+# systemd PID 1 raises fs.nr_open at every boot, before systemd-sysctl runs, where it is built with
+# bump-proc-sys-fs-nr-open (upstream's default since 240; Debian 13 is, Debian 11 and 12 are not):
+# src/core/main.c bump_file_max_and_nr_open() halves INT_MAX, rounded down to the pointer size, until the
+# kernel takes it: 2147483640 is above the kernel's 2147483584 on 64-bit, so 1073741816. Only that code
+# logs the marker below, so the PID 1 binary holds it exactly when the bump is built in.
+SYSTEMD_BINARIES = ("usr/lib/systemd/systemd", "lib/systemd/systemd")
+SYSTEMD_BUMP_MARK = b"bumped fs.nr_open"
+SYSTEMD_NR_OPEN_BUMP = 1073741816
 # pam_limits.c: the source of a value, most specific first; a value set by a more specific
 # source is not replaced by a less specific one.
 PAM_USER, PAM_GROUP, PAM_ALL, PAM_NONE = 0, 1, 3, 5
@@ -57,9 +65,10 @@ class HostFiles(object):
     """Files under ``root`` as a run would leave them: ``changes`` {absolute path: text, or None for
     removed} over what is on disk."""
 
-    def __init__(self, root="/", changes=None):
+    def __init__(self, root="/", changes=None, pid1_nr_open=None):
         self.root = root
         self.changes = dict(changes or {})
+        self._pid1_nr_open = pid1_nr_open  # (value, source) once read: see pid1_nr_open()
 
     def path(self, relative):
         # type: (str) -> str
@@ -92,7 +101,24 @@ class HostFiles(object):
         # type: (Dict[str, Optional[str]]) -> HostFiles
         merged = dict(self.changes)
         merged.update(changes)
-        return HostFiles(self.root, merged)
+        return HostFiles(self.root, merged, self._pid1_nr_open)
+
+    def pid1_nr_open(self):
+        # type: () -> Tuple[int, str]
+        """(fs.nr_open when systemd-sysctl starts, what set it): SYSTEMD_NR_OPEN_BUMP where the PID 1
+        binary bumps it, else the kernel's default."""
+        if self._pid1_nr_open is None:
+            self._pid1_nr_open = (kd.NR_OPEN_DEFAULT, "kernel default")
+            for relative in SYSTEMD_BINARIES:
+                try:
+                    with open(self.path(relative), "rb") as handle:
+                        bumps = SYSTEMD_BUMP_MARK in handle.read()
+                except (IOError, OSError):
+                    continue
+                if bumps:
+                    self._pid1_nr_open = (SYSTEMD_NR_OPEN_BUMP, "systemd PID 1 (%s raises it at boot)" % relative)
+                break
+        return self._pid1_nr_open
 
 
 # ---------------------------------------------------------------- fs.nr_open
@@ -132,11 +158,12 @@ def boot_sysctl(files, key, sources=None):
 
 def boot_nr_open(files, sources=None):
     # type: (HostFiles, Optional[List[str]]) -> Tuple[int, str]
-    """(fs.nr_open after the next boot, what sets it)."""
+    """(fs.nr_open after the next boot, what sets it): the last sysctl file that sets it, else what PID 1
+    left (HostFiles.pid1_nr_open)."""
     value, source = boot_sysctl(files, "fs.nr_open", sources)
     if value is not None and value.strip().isdigit():
         return int(value), source
-    return kd.NR_OPEN_DEFAULT, "kernel default"
+    return files.pid1_nr_open()
 
 
 # ---------------------------------------------------------------- systemd

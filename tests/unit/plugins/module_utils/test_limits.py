@@ -266,3 +266,16 @@ def test_login_nofile_follows_pam_limits_precedence():
     assert (user["soft"], user["hard"], user["hard_from"]) == (4096, 1048576, "c")
     as_root = hoststate.login_nofile(entries_, (1024, 524288), 1048576, root=True)
     assert (as_root["soft"], as_root["hard"]) == (65536, 65536)
+
+
+def test_the_next_boot_gives_what_systemd_pid1_bumps_fs_nr_open_to_where_it_is_built_to(root):
+    """Debian 13's systemd raises fs.nr_open to 1073741816 at every boot (bump_file_max_and_nr_open);
+    Debian 11 and 12 build without it, so the kernel's 1048576 holds where no sysctl.d file sets it."""
+    root.join("etc/sysctl.d/50-admin.conf").remove()
+    root.join("usr/lib/systemd/systemd").write_binary(b"\x7fELF...Successfully bumped fs.nr_open to %i\x00", ensure=True)
+    assert hoststate.boot_nr_open(hoststate.HostFiles(str(root)))[0] == 1073741816
+    root.join("usr/lib/systemd/systemd").write_binary(b"\x7fELF...Skipping nothing\x00")
+    assert hoststate.boot_nr_open(hoststate.HostFiles(str(root))) == (1048576, "kernel default")
+    # a sysctl.d file still wins: systemd-sysctl runs after PID 1
+    root.join("etc/sysctl.d/50-admin.conf").write("fs.nr_open = 2097152\n")
+    assert hoststate.boot_nr_open(hoststate.HostFiles(str(root)))[0] == 2097152

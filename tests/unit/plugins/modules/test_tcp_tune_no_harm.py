@@ -227,3 +227,20 @@ def test_a_sysctl_path_the_boot_never_reads_is_refused_naming_the_role_variable(
     assert refused.get("failed") is True, refused
     assert refused["msg"].startswith("tcp_tuning_sysctl_path"), refused["msg"]
     assert not os.path.exists(args["sysctl_path"])
+
+
+def test_a_sysctl_tagged_revert_goes_ahead_where_systemd_pid1_raises_nr_open_at_boot(fixture_tree, tmpdir):
+    """Debian 13: systemd PID 1 sets fs.nr_open to 1073741816 at every boot, so removing our file lowers
+    nothing: the revert is not refused (it was, on the VM, while the model assumed the kernel default)."""
+    args = make_args(fixture_tree, tmpdir)
+    set_live(args, "fs.nr_open", 1073741816)
+    pid1 = under(args, "usr/lib/systemd/systemd")
+    os.makedirs(os.path.dirname(pid1))
+    with open(pid1, "wb") as handle:
+        handle.write(b"\x7fELF...Successfully bumped fs.nr_open to %i\x00")
+    assert run_module("tcp_tune", args, tmpdir)["changed"] is True
+    assert persisted(args)["fs.nr_open"] == "1073741816"
+    done = run_module("tcp_tune", revert_args(args, run_tags=["sysctl"]), tmpdir)
+    assert done.get("failed") is not True, done
+    assert not os.path.exists(args["sysctl_path"])
+    assert live(args, "fs.nr_open") == "1073741816"
