@@ -70,6 +70,28 @@ build_and_install() {
     done
 }
 
+# promtool (in Debian's prometheus) and prometheus-node-exporter, for tests/integration/test_monitor_promtool.py
+# (issue 19; the VM guests get them from tests/vm/build.sh). Installed only when missing, one apt-get at a time
+# (tests/install-packages.sh takes the same lock); daemons this run installed are stopped and disabled again.
+monitoring_packages() {
+    local pkg need=""
+    for pkg in prometheus prometheus-node-exporter; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
+    done
+    if [ -z "$need" ]; then echo "monitoring-packages: skipped: installed"; return 0; fi
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+        echo "NOT USABLE: missing$need, no root or apt-get"
+        return 3
+    fi
+    # shellcheck disable=SC2086 # $need is a list of package names
+    (flock 8 && apt-get update -qq && apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 $need) \
+        8>/tmp/tcptune-apt.lock || { echo "NOT USABLE: apt-get install$need failed"; return 3; }
+    if [ -d /run/systemd/system ]; then
+        systemctl disable --now prometheus.service prometheus-node-exporter.service >/dev/null 2>&1 || true
+    fi
+    echo "monitoring-packages: did: installed$need"
+}
+
 # shellcheck disable=SC2317 # called through stage "$@"
 run_molecule() { # run_molecule SCENARIO
     # testbed.env: container ulimits derived from this host's hard limits.
@@ -108,6 +130,15 @@ case $testbed_rc in
        record testbed "NOT RUN: $testbed_why" $((SECONDS - start)) ;;
     *) record testbed "FAIL (exit $testbed_rc)" $((SECONDS - start))
        echo "-- testbed FAILED; its report:"; grep '^testbed:' "$LOGS/testbed.log" | sed 's/^/   | /' ;;
+esac
+
+start=$SECONDS
+echo "== monitoring-packages"
+monitoring_packages >"$LOGS/monitoring-packages.log" 2>&1 </dev/null
+case $? in
+    0) record monitoring-packages PASS $((SECONDS - start)) ;;
+    3) record monitoring-packages "NOT RUN: $(grep -m1 'NOT USABLE' "$LOGS/monitoring-packages.log")" $((SECONDS - start)) ;;
+    *) record monitoring-packages FAIL $((SECONDS - start)) ;;
 esac
 
 stage yamllint yamllint .

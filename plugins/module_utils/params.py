@@ -49,7 +49,8 @@ NOT_FROM_ROLE = ("components", "plan", "lock_timeout", "root", "option_names", "
 ROLE_INTERNAL_VARIABLES = ("tcp_tuning_run", "tcp_tuning_audit_run", "tcp_tuning_outcome", "tcp_tuning_result",
                            "tcp_tuning_plan", "tcp_tuning_facts_before",
                            # tasks/monitor.yml (the textfile collector)
-                           "tcp_tuning_monitor_plan", "tcp_tuning_monitor_installed", "tcp_tuning_monitor_systemd",
+                           "tcp_tuning_monitor_plan", "tcp_tuning_monitor_probe", "tcp_tuning_monitor_installed",
+                           "tcp_tuning_monitor_systemd",
                            "tcp_tuning_monitor_textfile_dir_stat", "tcp_tuning_monitor_service",
                            "tcp_tuning_monitor_timer", "tcp_tuning_monitor_timer_file")
 PLAYBOOK_VARIABLES = ("tcp_tuning_hosts", "tcp_tuning_serial", "tcp_tuning_max_fail_percentage",

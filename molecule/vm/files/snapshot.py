@@ -3,7 +3,8 @@
 sysctl: every readable file directly under /proc/sys/net/core, /proc/sys/net/ipv4 and
 /proc/sys/net/netfilter, plus fs.file-max and fs.nr_open (a superset of the catalogue), values with
 whitespace collapsed; keys that change by themselves are left out. txqueuelen: every interface.
-files: sha256 of every file (and the target of every symlink) under the places the role writes to.
+files: sha256 of every file (and the target of every symlink) under the places the role writes to
+(a textfile only "present": it changes every collector run).
 systemd: DefaultLimitNOFILE and the test service's LimitNOFILE.
 """
 import hashlib
@@ -17,7 +18,10 @@ SYSCTL_FILES = ("fs/file-max", "fs/nr_open")
 # Counters and per-boot random keys: they move without anyone writing them.
 VOLATILE = ("net.netfilter.nf_conntrack_count", "net.core.netdev_rss_key", "net.ipv4.tcp_fastopen_key")
 FILE_ROOTS = ("/etc/sysctl.d", "/etc/sysctl.conf", "/etc/security/limits.conf", "/etc/security/limits.d",
-              "/etc/systemd", "/etc/udev/rules.d", "/var/lib/tcptune", "/run/sysctl.d")
+              "/etc/systemd", "/etc/udev/rules.d", "/var/lib/tcptune", "/run/sysctl.d",
+              "/usr/local/lib/tcptune", "/var/lib/prometheus/node-exporter")
+# The collector rewrites its textfile every interval: only its presence is compared.
+VOLATILE_FILES = (".prom",)
 
 
 def read_sysctl():
@@ -54,6 +58,8 @@ def hash_files():
                 path = os.path.join(directory, name)
                 if os.path.islink(path):
                     out[path] = "-> " + os.readlink(path)
+                elif os.path.isfile(path) and path.endswith(VOLATILE_FILES):
+                    out[path] = "present"
                 elif os.path.isfile(path):
                     with open(path, "rb") as handle:
                         out[path] = hashlib.sha256(handle.read()).hexdigest()
