@@ -57,9 +57,7 @@ PLAYBOOK_VARIABLES = ("tcp_tuning_hosts", "tcp_tuning_serial", "tcp_tuning_max_f
                       "tcp_tuning_become", "tcp_tuning_report_dir", "tcp_tuning_report_title",
                       "tcp_tuning_pipelining")
 PLAYBOOK_INTERNAL_VARIABLES = ("tcp_tuning_play_hosts", "tcp_tuning_report_dest", "tcp_tuning_report_name",
-                               "tcp_tuning_failure", "tcp_tuning_unreachable", "tcp_tuning_report",
-                               "tcp_tuning_report_hostvars", "tcp_tuning_report_results",
-                               "tcp_tuning_report_failed", "tcp_tuning_report_unreachable")
+                               "tcp_tuning_failure", "tcp_tuning_unreachable", "tcp_tuning_report")
 
 # Sampling counters longer than an hour says nothing an hour does not, and holds the play that long.
 MAX_SAMPLE_SECONDS = 3600
