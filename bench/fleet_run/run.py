@@ -49,8 +49,8 @@ EXPECTED = {"first": "tuned", "idempotent": "unchanged", "audit": "unchanged"}
 def inventory(names, path):
     """A JSON inventory: the containers over containers.podman.podman, the gateway workload as group vars."""
     podman = {"ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"}
-    document = {"all": {"children": {"fleet": {"hosts": dict((name, podman) for name in names),
-                                                "vars": WORKLOADS["gateway"]}}}}
+    hosts = dict((name, podman) for name in names)
+    document = {"all": {"children": {"fleet": {"hosts": hosts, "vars": WORKLOADS["gateway"]}}}}
     with open(path, "w") as handle:
         json.dump(document, handle)
     return path

@@ -309,10 +309,9 @@ def main(argv=None):
     if ours and ours[0].get("first_paint_ms") is not None:
         met = all(ours[0][name] <= limit for name, limit in TARGETS.items())
     name = "report_scale" + ("-smoke" if args.smoke else "")
-    command = "python3 bench/report_scale/run.py" + (" --smoke" if args.smoke else " --sizes %s --baseline-sizes %s "
-                                                       "--play-hosts %d --repeats %d" % (
-                                                           args.sizes, args.baseline_sizes, args.play_hosts,
-                                                           args.repeats))
+    full = " --sizes %s --baseline-sizes %s --play-hosts %d --repeats %d" % (
+        args.sizes, args.baseline_sizes, args.play_hosts, args.repeats)
+    command = "python3 bench/report_scale/run.py" + (" --smoke" if args.smoke else full)
     emit(name, PAGE_COLUMNS, pages, report_play=plays, report_play_columns=PLAY_COLUMNS, page_runs=page_details,
          targets_at_largest=TARGETS, largest=largest, targets_met=met, baseline=args.baseline, checkout=checkout(),
          loadavg_at_end=os.getloadavg(), command=command)

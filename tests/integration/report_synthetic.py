@@ -116,6 +116,7 @@ def result(rng, name, mode, status):
     keys = set(settings) | set(plan.get("skipped") or {})
     facts_after = dict(facts, sysctl=after)
     limits_changed = bool(_written(plan)) and status not in ("unchanged", "drift")
+    verb = "would change" if mode == "audit" else "changed"
     return {
         "host": name, "mode": mode, "profile": workload["profile"], "kernel": kernel, "container": container,
         "components": ["sysctl", "limits", "txqueuelen"], "changed": bool(changed),
@@ -134,8 +135,7 @@ def result(rng, name, mode, status):
         "limits_written": limits_changed, "daemon_reload_needed": False,
         "summary": ["%s: kernel %s, profile %s" % (mode, kernel, workload["profile"])]
         + ["finding [%s] %s: %s" % (f["severity"], f["id"], f["summary"]) for f in facts["findings"]]
-        + ["sysctl %s: %s %s -> %s" % ("would change" if mode == "audit" else "changed", key, before.get(key),
-                                        settings[key]) for key in changed],
+        + ["sysctl %s: %s %s -> %s" % (verb, key, before.get(key), settings[key]) for key in changed],
     }
 
 

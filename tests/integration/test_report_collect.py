@@ -45,8 +45,8 @@ def test_the_report_play_collects_every_host_from_hostvars(tmp_path):
         playbook = tmp_path / "report.yml"
         playbook.write_text(RECORD_PLAY + report_play_text(handle.read()))
     report_dir = str(tmp_path / "report")
-    done = _run(str(playbook), inventory, ["records=%s" % records, "tcp_tuning_report_dir=%s" % report_dir,
-                                          "tcp_tuning_report_title=Collected"], str(tmp_path))
+    extra = ["records=%s" % records, "tcp_tuning_report_dir=%s" % report_dir, "tcp_tuning_report_title=Collected"]
+    done = _run(str(playbook), inventory, extra, str(tmp_path))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "Fleet report: %s/report.html (%d hosts" % (report_dir, size) in done.stdout
     results, failures, unreachable, play_hosts = fleet(size)

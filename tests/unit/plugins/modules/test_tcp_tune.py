@@ -14,17 +14,16 @@ import pytest
 import yaml
 
 from ansible_collections.tcptune.linux.plugins.module_utils import tune
-from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import (run_module, run_module_as_user,
-                                                                                       tune_args)
+from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import (
+    run_module, run_module_as_user, tune_args)
 
 ROLE_SPECS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "roles", "tcp_tuning",
                           "meta", "argument_specs.yml")
 
 
 def make_args(fixture_tree, tmpdir, **extra):
-    args = tune_args(fixture_tree, tmpdir, **{"profile": "proxy", "target_connections": 20000, "accept_rate": 6000,
-                 "reserved_ports": ["8080", "8081"], "services": ["nginx"], "nofile_hard": 600000,
-                 "txqueuelen": "off"})
+    args = tune_args(fixture_tree, tmpdir, profile="proxy", target_connections=20000, accept_rate=6000,
+                     reserved_ports=["8080", "8081"], services=["nginx"], nofile_hard=600000, txqueuelen="off")
     args.update(extra)
     return args
 
