@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 TIMEOUT=${SMOKE_TIMEOUT:-300}
-BENCHES=(storm churn apply_cost facts_cost memory_model million tcp_mem_pressure bdp)
+BENCHES=(storm churn apply_cost facts_cost memory_model million report_scale fleet_run tcp_mem_pressure bdp)
 
 failed=()
 for name in "${BENCHES[@]}"; do
