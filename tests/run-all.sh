@@ -213,8 +213,10 @@ echo "logs: ${LOGS#"$ROOT"/}/"
 echo
 
 # PYTHONPATH makes ansible_collections.tcptune.linux importable from this checkout.
-PYTHONPATH=$COLLECTIONS${PYTHONPATH:+:$PYTHONPATH} python -m pytest -p no:cacheprovider \
-    --cov="$COLLECTIONS/ansible_collections/tcptune/linux/plugins" --cov-report=term \
+# Coverage goes to tests/output/coverage-html only: a terminal table here would push the stage table
+# above out of the last lines a CI page shows. -q keeps pytest's own output to its dots and summary.
+PYTHONPATH=$COLLECTIONS${PYTHONPATH:+:$PYTHONPATH} python -m pytest -q -p no:cacheprovider \
+    --cov="$COLLECTIONS/ansible_collections/tcptune/linux/plugins" --cov-report= \
     --cov-report="html:$ROOT/tests/output/coverage-html" "${pytest_dirs[@]}" </dev/null
 pytest_rc=$?
 
