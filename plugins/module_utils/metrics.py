@@ -213,9 +213,10 @@ def series(facts, findings, counters, drifted, collector):
     for finding_id in diagnosis.FINDING_IDS:
         out.append((FINDING_METRIC, {"finding": finding_id, "severity": found.get(finding_id, "none")},
                     1 if finding_id in found else 0))
-    for key, name, _finding in COUNTERS:
+    for key, name, finding_id in COUNTERS:
         if counters.get(key) is not None:
-            out.append((Metric(name, "counter", "%s (%s)." % (key, diagnosis.counter_source(key))), {}, counters[key]))
+            text = "%s (%s), behind the finding %s." % (key, diagnosis.counter_source(key), finding_id)
+            out.append((Metric(name, "counter", text), {}, counters[key]))
     for metric, get in GAUGES:
         value = get(facts)
         if value is not None:
