@@ -101,10 +101,9 @@ def run(inv, workdir, phase, forks, strategy="linear", pipelining=True, timeout=
                  "tail": lines[-15:] if process.returncode else []}
 
 
-def fleet(size, args, workdir):
-    """Rows and details for a fleet of ``size`` fresh containers."""
+def fleet(size, args, workdir, rows, details):
+    """Adds to ``rows`` and ``details`` the runs on a fleet of ``size`` fresh containers, as they finish."""
     containers = [Container("%s%03d" % (PREFIX, index)) for index in range(size)]
-    rows, details = [], []
     try:
         began = time.monotonic()
         for container in containers:
@@ -132,7 +131,6 @@ def fleet(size, args, workdir):
     finally:
         for container in containers:
             container.remove()
-    return rows, details
 
 
 def scaling(rows):
@@ -184,13 +182,12 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="bench-fleet-") as workdir:
         for size in sorted(int(part) for part in args.hosts.split(",")):
             try:
-                size_rows, size_details = fleet(size, args, workdir)
-            except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
-                failure = "%d hosts: %s" % (size, error)
+                fleet(size, args, workdir, rows, details)
+            except (RuntimeError, OSError, subprocess.CalledProcessError, SystemExit) as error:
+                # SystemExit: SIGTERM; the runs measured so far are still written
+                failure = "%d hosts: %s" % (size, error if not isinstance(error, SystemExit) else "terminated")
                 print(failure, file=sys.stderr)
                 break
-            rows.extend(size_rows)
-            details.extend(size_details)
     name = "fleet_run" + ("-smoke" if args.smoke else "")
     command = "python3 bench/fleet_run/run.py" + (" --smoke" if args.smoke else " --hosts %s --forks %s --strategies %s"
                                                   % (args.hosts, ",".join(map(str, args.forks)),
