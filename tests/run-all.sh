@@ -197,30 +197,41 @@ else
     record bench-smoke "n/a (no bench/smoke.sh)" 0
 fi
 
-# -- summary, then the last stage: plain pytest with coverage ----------------------------------
+# -- the last stage: plain pytest with coverage, then the summary -------------------------------
+# CI shows only the last lines of this output, so they are: the stage table, the tail of each failed
+# stage's log, one RESULT line naming the failed stages, and pytest's own summary line.
 pytest_dirs=()
 for d in tests/unit tests/integration; do [ -d "$d" ] && pytest_dirs+=("$d"); done
 
-echo
-printf '%-22s %-44s %s\n' STAGE RESULT SECONDS
-for i in "${!names[@]}"; do
-    printf '%-22s %-44s %s\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
-done
-printf '%-22s %-44s %s\n' pytest "(runs now, last)" -
-echo "logs: ${LOGS#"$ROOT"/}/"
-[ $failed -eq 0 ] || echo "RESULT: FAILED stages above"
-[ $not_run -eq 0 ] || echo "RESULT: INCOMPLETE: some stages did NOT RUN here (see above); not a pass"
-echo
-
 # PYTHONPATH makes ansible_collections.tcptune.linux importable from this checkout.
-# Coverage goes to tests/output/coverage-html only: a terminal table here would push the stage table
-# above out of the last lines a CI page shows. -q keeps pytest's own output to its dots and summary.
+# Coverage goes to tests/output/coverage-html only. -q keeps pytest's output to its dots and summary.
+echo "== pytest"
+start=$SECONDS
 PYTHONPATH=$COLLECTIONS${PYTHONPATH:+:$PYTHONPATH} python -m pytest -q -p no:cacheprovider \
     --cov="$COLLECTIONS/ansible_collections/tcptune/linux/plugins" --cov-report= \
-    --cov-report="html:$ROOT/tests/output/coverage-html" "${pytest_dirs[@]}" </dev/null
-pytest_rc=$?
+    --cov-report="html:$ROOT/tests/output/coverage-html" "${pytest_dirs[@]}" </dev/null 2>&1 | tee "$LOGS/pytest.log"
+pytest_rc=${PIPESTATUS[0]}
+if [ "$pytest_rc" -eq 0 ]; then record pytest PASS $((SECONDS - start))
+else record pytest "FAIL (exit $pytest_rc)" $((SECONDS - start)); fi
+pytest_summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)|no tests ran' "$LOGS/pytest.log" | tail -n 1)
 
-[ $pytest_rc -eq 0 ] || failed=1
+echo
+printf '%-22s %-44s %s\n' STAGE RESULT SECONDS
+failed_stages=()
+for i in "${!names[@]}"; do
+    printf '%-22s %-44s %s\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
+    case ${results[$i]} in FAIL*) failed_stages+=("${names[$i]}") ;; esac
+done
+echo "total: $SECONDS s; logs: ${LOGS#"$ROOT"/}/"
+for name in "${failed_stages[@]}"; do
+    echo "-- ${name} failed; last 8 lines of its log:"
+    tail -n 8 "$LOGS/${name//[:\/]/-}.log" 2>/dev/null | cut -c1-200 | sed 's/^/   | /'
+done
+[ $failed -eq 0 ] || echo "RESULT: FAILED: ${failed_stages[*]}"
+[ $not_run -eq 0 ] || echo "RESULT: INCOMPLETE: some stages did NOT RUN here (see the table); not a pass"
+[ $failed -ne 0 ] || [ $not_run -ne 0 ] || echo "RESULT: PASS (${#names[@]} stages)"
+echo "${pytest_summary:-pytest printed no summary line (see ${LOGS#"$ROOT"/}/pytest.log)}"
+
 if [ $failed -ne 0 ]; then exit 1; fi
 if [ $not_run -ne 0 ]; then exit 3; fi
 exit 0
