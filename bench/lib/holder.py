@@ -36,7 +36,7 @@ import time
 
 TCPEXT_WATCH = ("ListenOverflows", "ListenDrops", "TCPAbortOnMemory", "TCPMemoryPressures",
                 "TCPAbortOnData", "TCPTimeWaitOverflow", "TCPReqQFullDrop", "TCPReqQFullDoCookies",
-                "TCPBacklogDrop", "TCPAbortFailed")
+                "TCPBacklogDrop", "TCPAbortFailed", "TCPMemoryPressuresChrono")
 REPORT_EVERY = 0.25
 
 
@@ -354,27 +354,27 @@ def _emitter(started):
 CONTAINER_PATH = "/opt/holder.py"
 
 
-class FleetRun:
-    """``podman exec -i CONTAINER python3 /opt/holder.py fleet ARGS``; collects its JSON lines.
+class LineRun:
+    """A process that prints one JSON line per event (a holder fleet, bench/lib/conns.py): runs
+    ``argv`` and collects its lines on a reader thread into ``lines``. Closing its stdin
+    (``stop()``) ends a hold."""
 
-    Closing stdin (``stop()``) ends the hold. Lines arrive on a reader thread into ``lines``.
-    """
-
-    def __init__(self, container, fleet_args, on_line=None):
+    def __init__(self, argv, on_line=None):
         import threading
         self.lines = []
         self.on_line = on_line
         self._cond = threading.Condition()
-        self.proc = subprocess.Popen(
-            ["podman", "exec", "-i", container, "python3", CONTAINER_PATH, "fleet"]
-            + [str(arg) for arg in fleet_args],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen([str(arg) for arg in argv], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self):
         for raw in self.proc.stdout:
-            line = json.loads(raw)
+            try:
+                line = json.loads(raw)
+            except ValueError:  # not ours (a warning): kept, never a phase
+                line = {"phase": "text", "text": raw.rstrip()}
             with self._cond:
                 self.lines.append(line)
                 self._cond.notify_all()
@@ -400,8 +400,11 @@ class FleetRun:
     def first(self, phase):
         return next((line for line in self.lines if line["phase"] == phase), None)
 
+    def last(self, phase):
+        return next((line for line in reversed(self.lines) if line["phase"] == phase), None)
+
     def stop(self, timeout=120):
-        """End the hold; returns every line. Kills podman exec if the fleet does not finish."""
+        """End the hold; returns every line. Kills the process if it does not finish in ``timeout`` s."""
         try:
             self.proc.stdin.close()
         except OSError:
@@ -413,6 +416,14 @@ class FleetRun:
             self.proc.wait()
         self._reader.join(10)
         return self.lines
+
+
+class FleetRun(LineRun):
+    """``podman exec -i CONTAINER python3 /opt/holder.py fleet ARGS``; collects its JSON lines."""
+
+    def __init__(self, container, fleet_args, on_line=None):
+        LineRun.__init__(self, ["podman", "exec", "-i", container, "python3", CONTAINER_PATH, "fleet"]
+                         + list(fleet_args), on_line=on_line)
 
 
 def main(argv=None):

@@ -1,18 +1,24 @@
 """A qemu guest from the VM test bed (tests/vm/vm.py), for benchmarks that need a whole kernel.
 
-Used by tcp_mem_pressure (global tcp_mem) and bdp (netem). Every guest is stopped on exit of the
-``with`` block, also on an exception or SIGTERM (the caller turns SIGTERM into SystemExit).
+Used by tcp_mem_pressure (global tcp_mem) and bdp (netem); ``TapGuest`` (memory_model, seed004)
+adds a NIC whose host side is a tap inside a child network namespace (bench/lib/netns.py), so
+load can come from outside the guest. Every guest is stopped on exit of the ``with`` block, also
+on an exception or SIGTERM (the caller turns SIGTERM into SystemExit).
 """
 
+import importlib.util
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
+from bench.lib import conns, holder
+from bench.lib.netns import Netns, open_tap
 from bench.lib.playbook import collections_path
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -21,6 +27,7 @@ BUILD_TOOL = os.path.join(REPO, "tests", "vm", "build.sh")
 VENV = os.path.join(REPO, ".venv")
 COLLECTIONS = collections_path()
 PLAYBOOK = os.path.join(REPO, "playbooks", "tune-tcp.yml")
+AGENT_DIR = "/root/bench-agent"  # bench/lib/conns.py and holder.py in the guest
 
 
 def vm_tool(*argv: str, timeout: float = 600) -> str:
@@ -90,6 +97,38 @@ class Guest:
     def put(self, source: str, dest: str) -> None:
         vm_tool("scp-to", self.name, source, dest, timeout=120)
 
+    def install_agent(self) -> None:
+        """Copy bench/lib/conns.py and holder.py (its /proc readers) into the guest."""
+        self.run(["mkdir", "-p", AGENT_DIR])
+        for module in (conns, holder):
+            self.put(module.__file__, "%s/%s" % (AGENT_DIR, os.path.basename(module.__file__)))
+
+    def agent(self, argv: List[Any]) -> holder.LineRun:
+        """bench/lib/conns.py ARGV in the guest over ssh (install_agent first); closing its stdin ends a hold."""
+        return holder.LineRun([sys.executable, VM_TOOL, "ssh", self.name, "--", "python3", AGENT_DIR + "/conns.py"]
+                              + list(argv))
+
+    def install_collection(self) -> str:
+        """This checkout's plugins/module_utils in the guest (stdlib only, no Ansible); returns the
+        collections root to put on sys.path there (AGENT_DIR/coll)."""
+        root = AGENT_DIR + "/coll"
+        with tempfile.TemporaryDirectory(prefix="bench-coll-") as tmp:
+            tarball = os.path.join(tmp, "module_utils.tar")
+            subprocess.run(["tar", "-C", REPO, "-cf", tarball, "--exclude=__pycache__", "plugins/module_utils"],
+                           check=True)
+            self.put(tarball, "/tmp/bench-module-utils.tar")
+        target = root + "/ansible_collections/tcptune/linux"
+        self.run(["mkdir", "-p", target])
+        self.run(["tar", "-C", target, "-xf", "/tmp/bench-module-utils.tar"])
+        return root
+
+    def tcp_facts(self, sockets: bool = False) -> Dict[str, Any]:
+        """tcp_facts' procfs.gather() in the guest (install_collection first): ansible_facts.tcp."""
+        script = ("import json, sys; sys.path.insert(0, %r); from ansible_collections.tcptune.linux.plugins."
+                  "module_utils import procfs; print(json.dumps(procfs.gather(sockets=%r)))"
+                  % (AGENT_DIR + "/coll", sockets))
+        return self.run_json(["python3", "-c", script])
+
     def read(self, path: str) -> str:
         return self.run(["cat", path]).stdout
 
@@ -146,3 +185,111 @@ def guest_facts(guest: Guest) -> Dict[str, Any]:
     meminfo = guest.read("/proc/meminfo").split()
     return {"memory_bytes": int(meminfo[1]) * 1024, "cpus": int(guest.run(["nproc"]).stdout),
             "kernel_release": guest.run(["uname", "-r"]).stdout.strip()}
+
+
+def _vm_module() -> Any:
+    """tests/vm/vm.py as a module: its image cache, run directories and pidfile checks."""
+    spec = importlib.util.spec_from_file_location("tcptune_vm_tool", VM_TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+class TapGuest(Guest):
+    """A guest with a third NIC (eth2 by MAC ``TAP_MAC``) on a tap in ``netns``.
+
+    tests/vm/vm.py starts guests with two user-mode NICs only, so this starts qemu itself with the
+    same disk, kernel and ssh forward as ``vm.py start`` plus ``-netdev tap,fd=N`` (the tap opened
+    inside the namespace), and writes the same instance.json: ``vm.py wait/ssh/stop`` work on it.
+    ``address`` is the guest's on eth2, ``peer`` the host side's on the tap (both /16).
+    """
+
+    TAP_MAC = "52:54:00:7c:70:02"
+
+    def __init__(self, name: str, netns: Netns, release: str = "12", memory_mb: int = 4096, smp: int = 1,
+                 tap: str = "tcptap0", address: str = "10.213.0.2", peer: str = "10.213.0.1",
+                 peer_aliases: int = 0):
+        super().__init__(name, release=release, memory_mb=memory_mb, smp=smp)
+        self.netns, self.tap, self.address, self.peer = netns, tap, address, peer
+        base = peer.rsplit(".", 1)[0]
+        self.sources = [peer] + ["%s.%d" % (base, 10 + index) for index in range(peer_aliases)]
+        self.guest_nic: Optional[str] = None
+
+    def __enter__(self) -> "TapGuest":
+        if not os.path.exists(VM_TOOL):
+            raise RuntimeError("tests/vm/vm.py is missing (the VM test bed)")
+        subprocess.run(["bash", BUILD_TOOL, self.release], check=True, cwd=REPO, timeout=1800,
+                       stdout=subprocess.DEVNULL)
+        try:
+            self.stop()
+        except RuntimeError:
+            pass
+        try:
+            self._start()
+            vm_tool("wait", self.name, timeout=600)
+            self._wire()
+        except BaseException:
+            self.stop_quietly()
+            raise
+        return self
+
+    def _start(self) -> None:
+        tool = _vm_module()
+        directory = tool.run_dir(self.name)
+        image = tool.image_dir(self.release)
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory)
+        overlay = os.path.join(directory, "overlay.qcow2")
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", os.path.join(image, "disk.raw"),
+                        "-F", "raw", overlay], check=True)
+        tap_fd = open_tap(self.netns, self.tap)
+        try:
+            port = tool.free_port()
+            argv = ["qemu-system-x86_64", "-name", "tcptune-" + self.name, "-accel", tool.accel(), "-cpu", "max",
+                    "-smp", str(self.smp), "-m", str(self.memory_mb),
+                    "-kernel", os.path.join(image, "vmlinuz"), "-initrd", os.path.join(image, "initrd.img"),
+                    "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=-1",
+                    "-drive", "file=%s,if=virtio,format=qcow2" % overlay,
+                    "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:22" % port,
+                    "-device", "virtio-net-pci,netdev=n0,romfile=",
+                    "-netdev", "user,id=n1", "-device", "virtio-net-pci,netdev=n1,romfile=",
+                    "-netdev", "tap,id=n2,fd=%d" % tap_fd,
+                    "-device", "virtio-net-pci,netdev=n2,mac=%s,romfile=" % self.TAP_MAC,
+                    "-display", "none", "-vga", "none", "-monitor", "none",
+                    "-serial", "file:" + os.path.join(directory, "console.log"),
+                    "-pidfile", os.path.join(directory, "qemu.pid"), "-daemonize"]
+            done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
+                                  pass_fds=(tap_fd,))
+        finally:
+            os.close(tap_fd)  # qemu holds its own copy
+        if done.returncode != 0:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise RuntimeError("qemu did not start for %s: %s" % (self.name, (done.stdout + done.stderr).strip()))
+        self.info = {"name": self.name, "port": port, "key": tool.KEY, "user": tool.USER, "release": self.release,
+                     "image": image, "memory_mb": self.memory_mb, "smp": self.smp, "tap": self.tap}
+        with open(os.path.join(directory, "instance.json"), "w") as handle:
+            json.dump(self.info, handle)
+
+    def reboot(self) -> None:
+        super().reboot()
+        self.wire_guest()
+
+    def _wire(self) -> None:
+        """Addresses on both ends of the tap; the guest's NIC found by its MAC."""
+        for source in self.sources:  # the first is primary, the others secondary: no extra route
+            self.netns.run(["ip", "addr", "add", "%s/16" % source, "dev", self.tap])
+        self.netns.run(["ip", "link", "set", self.tap, "up"])
+        self.wire_guest()
+
+    def wire_guest(self) -> None:
+        """The guest's address on its tap NIC (again after a reboot: no network file manages that NIC)."""
+        links = json.loads(self.run(["ip", "-j", "link", "show"]).stdout)
+        self.guest_nic = next(link["ifname"] for link in links if link.get("address") == self.TAP_MAC)
+        self.run(["ip", "addr", "add", "%s/16" % self.address, "dev", self.guest_nic])
+        self.run(["ip", "link", "set", self.guest_nic, "up"])
+        deadline = time.monotonic() + 60
+        probe = "import socket; socket.create_connection((%r, 22), 2).close()" % self.address
+        while self.netns.run([sys.executable, "-c", probe], check=False).returncode:  # the guest's sshd
+            if time.monotonic() > deadline:
+                raise RuntimeError("the guest does not answer on %s over %s" % (self.address, self.tap))
+            time.sleep(1)

@@ -1,87 +1,249 @@
-"""Benchmark 3, memory model: slab per idle ESTABLISHED socket, measured vs tcp_sizing's estimate.
+"""Benchmark 3, memory model: memory per idle ESTABLISHED socket on every kernel line, vs tcp_sizing's table.
 
-    python3 bench/memory_model/run.py                 # 50 000 connections, 3 repeats
-    python3 bench/memory_model/run.py --smoke         # 1 000 connections, 1 repeat (CI)
+    python3 bench/memory_model/run.py                          # Debian 11, 12, 13 guests + the host; 50 000 each way, 3 repeats
+    python3 bench/memory_model/run.py --releases 12 --connections 20000 --repeat 1
+    python3 bench/memory_model/run.py --smoke                  # Debian 12, 1000 each way, 1 repeat (CI)
 
-Holds K loopback connections (2K sockets, both ends in one privileged container, spread over
-processes of at most 9850 connections) and reads /proc/meminfo Slab and SUnreclaim before the
-holders start and 3 s after every connection is accepted. /proc/meminfo is host-wide, so other
-work on the machine adds noise: the median of the repeats is reported.
+For each Debian release of the VM test bed (kernels 5.10, 6.1, 6.12) it boots one guest whose third
+NIC is a tap in a child network namespace on the host (bench/lib/netns.py, TapGuest), and runs
+bench/lib/conns.py on both sides, in two directions:
+
+  guest serves    the guest accepts K connections from the namespace and registers each with epoll,
+                  as a server holds them: the guest's growth per accepted socket is the SERVER
+                  socket of its kernel line; the namespace's is the CLIENT socket of the host's.
+  guest connects  the guest opens K connections to a server in the namespace: the guest's growth is
+                  the CLIENT socket of its line; the namespace's the SERVER socket of the host kernel.
+
+So each side's sockets are counted apart: a guest holds one kind at a time, and the host kernel
+(6.18 here) is measured in the same runs. Per socket: Slab, SUnreclaim, the MemAvailable drop
+(/proc/meminfo), sockstat's TCP mem pages, and the caches that grew (/proc/slabinfo). Host figures
+are kernel-wide on a shared machine: other jobs' allocations are noise there, the guests have none.
+Predicted: tcp_sizing's per-socket bytes for that kernel (sizing_rules.socket_line). Target: every
+line's predicted / measured server socket within 0.9-1.1. The guest is stopped and the namespace
+removed at the end, also on an error or SIGTERM. Traffic stays between the namespace and the guest.
 """
 
 import argparse
+import json
 import os
 import signal
 import statistics
 import sys
+import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, REPO)
+sys.path.insert(0, os.path.join(REPO, "bench"))
 
-from lib import holder, output, podman  # noqa: E402
+from bench.lib import holder, output, rawpeer  # noqa: E402
+from bench.lib.netns import Netns  # noqa: E402
+from bench.lib.playbook import module_utils  # noqa: E402
+from bench.lib.vm import TapGuest  # noqa: E402
 from memory_model import model  # noqa: E402
 
-CONTAINER = "mem-model"
-SETTLE_SECONDS = 3
-TARGET = (0.75, 1.33)
+TARGET = (0.9, 1.1)
+PORTS = "20000-20007"
+GUEST_PORT_RANGE = "1024 65535"  # per-netns, in the namespace and the guest: room for K per source
+SMOKE = {"connections": 2000, "repeat": 1, "releases": ["host"]}
+HOST_ADDR, RAW_ADDR, RAW_SOURCES = "10.214.0.1", "10.214.0.2", "10.214.1.1-16"  # the host line's veth
 
 
-def measure_once(box: podman.Container, connections: int) -> dict:
-    run = holder.FleetRun(box.name, ["--connections", connections, "--hold", SETTLE_SECONDS,
-                                     "--interval", 1, "--max-seconds", 180, "--mem-floor-mb", 3072])
-    lines = run.stop(timeout=240) if run.wait_for(("end",), 240) else run.stop(timeout=10)
+def line_of(release):
+    """'6.1.0-50-amd64' -> '6.1'."""
+    return ".".join(release.split("-")[0].split(".")[:2])
+
+
+def run_pair(server, client, connections, timeout, peer_phase="reached"):
+    """Start the server, then the client; wait for both to reach (the client: ``peer_phase``); end
+    both. Returns (server, client) lines."""
+    if (server.wait_for(("listening",), 300) or {}).get("phase") != "listening":
+        server.stop(timeout=30)
+        raise RuntimeError("the server did not start listening: %s" % server.lines[-3:])
+    clients = client()
+    deadline = time.monotonic() + timeout
+    for side, phase in ((clients, peer_phase), (server, "reached")):
+        if (side.wait_for((phase,), max(deadline - time.monotonic(), 1)) or {}).get("phase") != phase:
+            for other in (clients, server):
+                other.stop(timeout=30)
+            raise RuntimeError("%d connections not reached in %d s: %s" % (connections, timeout, side.lines[-2:]))
+    server_lines = server.stop(timeout=300)  # the server resets its sockets (SO_LINGER 0) on exit
+    client_lines = clients.stop(timeout=300)
+    return server_lines, client_lines
+
+
+def measured_delta(lines, count_key):
     start = next(line for line in lines if line["phase"] == "start")
-    end = next((line for line in lines if line["phase"] == "end"), None)
-    reached = next((line for line in lines if line["phase"] == "reached"), None)
-    if end is None or reached is None:
-        raise RuntimeError("holder fleet did not finish: %s" % lines[-1:])
-    delta = model.slab_delta(start, end)
-    delta.update(connections=end["connections"], seconds_to_reach=reached["t"],
-                 errors=end["errors"], tcp_mem_pages=end["sockstat"]["tcp"]["mem"],
-                 tcpext_moved={key: end["tcpext"][key] - start["tcpext"].get(key, 0)
-                               for key in end["tcpext"] if end["tcpext"][key] != start["tcpext"].get(key, 0)})
+    reached = next(line for line in lines if line["phase"] == "reached")
+    delta = model.slab_delta(start, reached, sockets=reached[count_key])
+    delta.update(errors=reached["errors"], seconds=round(reached["t"] - start["t"], 1),
+                 tcpext_moved={key: reached["tcpext"][key] - start["tcpext"].get(key, 0) for key in reached["tcpext"]
+                               if reached["tcpext"][key] != start["tcpext"].get(key, 0)})
     return delta
 
 
-def main() -> int:
+def one_release(release, args, sizing_rules):
+    """Both directions ``args.repeat`` times on one guest; rows for the guest's line and the host's."""
+    rows = []
+    common = ["--ports", PORTS, "--settle", args.settle, "--interval", 10, "--max-seconds", args.timeout + 120]
+    with Netns() as netns, TapGuest("mm-deb%s" % release, netns, release=release, memory_mb=args.memory_mb,
+                                    peer_aliases=args.sources - 1) as guest:
+        guest.install_agent()
+        guest_kernel = guest.run(["uname", "-r"]).stdout.strip()
+        host_kernel = os.uname().release
+        netns.sysctl("net.ipv4.ip_local_port_range", GUEST_PORT_RANGE)
+        guest.write_sysctl("net.ipv4.ip_local_port_range", GUEST_PORT_RANGE)
+        sources = ",".join(guest.sources)
+        print("guest %s (%s) on %s, sources %s" % (guest.name, guest_kernel, guest.tap, sources), flush=True)
+        for repeat in range(1, args.repeat + 1):
+            server = guest.agent(["serve", "--expect", args.connections] + common)
+            server_lines, client_lines = run_pair(
+                server, lambda: netns.agent(["connect", "--dest", guest.address, "--sources", sources,
+                                             "--count", args.connections] + common),
+                args.connections, args.timeout)
+            rows.append(dict(measured_delta(server_lines, "accepted"), kernel=guest_kernel, side="server",
+                             where="guest", direction="guest serves", repeat=repeat))
+            rows.append(dict(measured_delta(client_lines, "connected"), kernel=host_kernel, side="client",
+                             where="host netns", direction="guest serves", repeat=repeat))
+            print(json.dumps({key: rows[-2][key] for key in ("kernel", "side", "sockets", "slab_per_socket",
+                                                             "seconds")}), flush=True)
+            time.sleep(args.settle)
+            server = netns.agent(["serve", "--addr", guest.peer, "--expect", args.connections] + common)
+            server_lines, client_lines = run_pair(
+                server, lambda: guest.agent(["connect", "--dest", guest.peer, "--sources", guest.address,
+                                             "--count", args.connections] + common),
+                args.connections, args.timeout)
+            rows.append(dict(measured_delta(client_lines, "connected"), kernel=guest_kernel, side="client",
+                             where="guest", direction="guest connects", repeat=repeat))
+            rows.append(dict(measured_delta(server_lines, "accepted"), kernel=host_kernel, side="server",
+                             where="host netns", direction="guest connects", repeat=repeat))
+            print(json.dumps({key: rows[-2][key] for key in ("kernel", "side", "sockets", "slab_per_socket",
+                                                             "seconds")}), flush=True)
+            time.sleep(args.settle)
+    return with_prediction(rows, sizing_rules)
+
+
+def host_line(args, sizing_rules):
+    """The host kernel's own line, both kinds apart, with no VM: the measured namespace's sockets
+    talk over a veth to bench/lib/rawpeer.py in a second namespace, which completes handshakes from
+    a packet socket and holds no kernel socket per connection."""
+    rows = []
+    kernel = os.uname().release
+    common = ["--ports", PORTS, "--settle", args.settle, "--interval", 10, "--max-seconds", args.timeout + 120]
+    peer = [sys.executable, rawpeer.__file__]
+    with Netns() as measured, Netns() as raw:
+        measured.run(["ip", "link", "add", "veth-m", "type", "veth", "peer", "name", "veth-r"])
+        measured.run(["ip", "link", "set", "veth-r", "netns", str(raw.holder.pid)])
+        measured.run(["ip", "addr", "add", HOST_ADDR + "/16", "dev", "veth-m"])
+        measured.run(["ip", "link", "set", "veth-m", "up"])
+        raw.run(["ip", "link", "set", "veth-r", "up"])
+        mac_measured = json.loads(measured.run(["ip", "-j", "link", "show", "veth-m"]).stdout)[0]["address"]
+        mac_raw = json.loads(raw.run(["ip", "-j", "link", "show", "veth-r"]).stdout)[0]["address"]
+        sources = rawpeer.address_range(RAW_SOURCES)
+        for address in [RAW_ADDR] + sources:  # the peer answers no ARP
+            measured.run(["ip", "neigh", "replace", address, "lladdr", mac_raw, "dev", "veth-m", "nud", "permanent"])
+        measured.sysctl("net.ipv4.ip_local_port_range", GUEST_PORT_RANGE)
+        for repeat in range(1, args.repeat + 1):
+            server = measured.agent(["serve", "--addr", HOST_ADDR, "--expect", args.connections] + common)
+            server_lines, _peer = run_pair(server, lambda: holder.LineRun(raw.argv(
+                peer + ["initiate", "--ifname", "veth-r", "--dest", HOST_ADDR, "--dest-mac", mac_measured,
+                        "--ports", PORTS, "--sources", RAW_SOURCES, "--count", args.connections,
+                        "--max-seconds", args.timeout + 120])), args.connections, args.timeout, peer_phase="done")
+            rows.append(dict(measured_delta(server_lines, "accepted"), kernel=kernel, side="server",
+                             where="host netns", peer="raw", direction="raw peer connects", repeat=repeat))
+            print(json.dumps({key: rows[-1][key] for key in ("kernel", "side", "sockets", "slab_per_socket",
+                                                             "seconds")}), flush=True)
+            time.sleep(args.settle)
+            responder = holder.LineRun(raw.argv(peer + ["respond", "--ifname", "veth-r", "--addr", RAW_ADDR,
+                                                        "--max-seconds", args.timeout + 120]))
+            try:
+                client = measured.agent(["connect", "--dest", RAW_ADDR, "--sources", HOST_ADDR,
+                                         "--count", args.connections] + common)
+                if (client.wait_for(("reached",), args.timeout) or {}).get("phase") != "reached":
+                    client.stop(timeout=30)
+                    raise RuntimeError("the host's clients did not reach %d: %s" % (args.connections,
+                                                                                     client.lines[-2:]))
+                client_lines = client.stop(timeout=300)
+            finally:
+                responder.stop(timeout=30)
+            rows.append(dict(measured_delta(client_lines, "connected"), kernel=kernel, side="client",
+                             where="host netns", peer="raw", direction="raw peer answers", repeat=repeat))
+            print(json.dumps({key: rows[-1][key] for key in ("kernel", "side", "sockets", "slab_per_socket",
+                                                             "seconds")}), flush=True)
+            time.sleep(args.settle)
+    return with_prediction(rows, sizing_rules)
+
+
+def with_prediction(rows, sizing_rules):
+    for row in rows:
+        table_row = sizing_rules.socket_line(list(catalogue_kernel(row["kernel"])))
+        row["line"] = line_of(row["kernel"])
+        row["predicted_per_socket"] = table_row["bytes"]
+        row["table_line"] = table_row["line"]
+        row["ratio"] = round(table_row["bytes"] / row["slab_per_socket"], 3) if row["slab_per_socket"] > 0 else None
+    return rows
+
+
+def catalogue_kernel(release):
+    return module_utils("catalogue").parse_kernel_release(release)
+
+
+def summarize(rows):
+    """One row per (kernel line, side): medians over the repeats (and, for the host, over the guests)."""
+    groups = {}
+    for row in rows:
+        groups.setdefault((row["line"], row["side"], row["where"]), []).append(row)
+    out = []
+    for (line, side, where), group in sorted(groups.items()):
+        median = statistics.median(row["slab_per_socket"] for row in group)
+        predicted = group[0]["predicted_per_socket"]
+        out.append({"line": line, "kernel": group[0]["kernel"], "side": side, "where": where, "runs": len(group),
+                    "connections": group[0]["sockets"],
+                    "slab_per_socket": median,
+                    "sunreclaim_per_socket": statistics.median(row["sunreclaim_per_socket"] for row in group),
+                    "memavailable_per_socket": statistics.median(row["memavailable_per_socket"] for row in group),
+                    "tcp_mem_pages_delta": max(row["tcp_mem_pages_delta"] for row in group),
+                    "spread": [min(row["slab_per_socket"] for row in group), max(row["slab_per_socket"] for row in group)],
+                    "predicted_per_socket": predicted, "table_line": group[0]["table_line"],
+                    "ratio": round(predicted / median, 3) if median > 0 else None})
+    return out
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
-    parser.add_argument("--connections", type=int, default=50000)
+    parser.add_argument("--releases", default="host,11,12,13",
+                        help="Debian releases of the VM test bed, and 'host': the host's kernel against a raw peer")
+    parser.add_argument("--connections", type=int, default=50000, help="connections each way per run")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--smoke", action="store_true", help="1000 connections, one run")
-    args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: holders die, container goes
+    parser.add_argument("--sources", type=int, default=2, help="source addresses on the namespace side")
+    parser.add_argument("--memory-mb", type=int, default=2048, help="guest RAM")
+    parser.add_argument("--settle", type=float, default=5.0, help="seconds between the last socket and the snapshot")
+    parser.add_argument("--timeout", type=int, default=1200, help="seconds for one direction to reach")
+    parser.add_argument("--smoke", action="store_true", help="the host line only (no VM), 2000 each way, one run")
+    args = parser.parse_args(argv)
     if args.smoke:
-        args.connections, args.repeat = 1000, 1
-
-    plan = model.sizing_plan(args.connections, sockets_per_connection=2)
-    predicted = plan["memory_estimate"]["per_socket_bytes"]
-    runs = []
-    with podman.Container(CONTAINER) as box:
-        box.copy_in(holder.__file__, holder.CONTAINER_PATH)
-        for index in range(args.repeat):
-            result = measure_once(box, args.connections)
-            result["run"] = index + 1
-            result["predicted_per_socket"] = predicted
-            result["ratio"] = round(predicted / result["slab_per_socket"], 3)
-            runs.append(result)
-
-    median = statistics.median(run["slab_per_socket"] for run in runs)
-    summary = {"run": "median", "connections": args.connections, "sockets": runs[0]["sockets"],
-               "slab_per_socket": median,
-               "slab_per_socket_host_wide": statistics.median(run["slab_per_socket_host_wide"] for run in runs),
-               "sunreclaim_per_socket": statistics.median(run["sunreclaim_per_socket"] for run in runs),
-               "predicted_per_socket": predicted, "ratio": round(predicted / median, 3)}
-    columns = ["run", "connections", "sockets", "seconds_to_reach", "slab_bytes", "slab_per_socket",
-               "slab_per_socket_host_wide", "sunreclaim_per_socket", "predicted_per_socket", "ratio"]
-    verdict = TARGET[0] <= summary["ratio"] <= TARGET[1]
-    output.emit("memory_model" + ("_smoke" if args.smoke else ""), columns, runs + [summary],
-                summary=summary, target_ratio=list(TARGET), within_target=verdict,
-                sizing_memory_estimate=plan["memory_estimate"],
-                sizing_source=plan["explain"].get("memory_estimate", {}).get("source"))
-    print("predicted/measured = %.3f (target %.2f-%.2f): %s"
-          % (summary["ratio"], TARGET[0], TARGET[1],
-             "smoke: too few sockets to judge, host-wide slab noise dominates" if args.smoke
-             else "within" if verdict else "OUTSIDE"))
-    return 0
+        args.connections, args.repeat, args.releases = SMOKE["connections"], SMOKE["repeat"], ",".join(SMOKE["releases"])
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: agents end, guest stops, namespace goes
+    sizing_rules = module_utils("sizing_rules")
+    began = time.monotonic()
+    rows = []
+    for release in args.releases.split(","):
+        if release.strip() == "host":
+            rows.extend(host_line(args, sizing_rules))
+        else:
+            rows.extend(one_release(release.strip(), args, sizing_rules))
+    summary = summarize(rows)
+    verdict = all(row["ratio"] is not None and TARGET[0] <= row["ratio"] <= TARGET[1] for row in summary)
+    columns = ["line", "kernel", "side", "where", "runs", "connections", "slab_per_socket", "sunreclaim_per_socket",
+               "memavailable_per_socket", "tcp_mem_pages_delta", "predicted_per_socket", "table_line", "ratio"]
+    output.emit("memory_model" + ("_smoke" if args.smoke else ""), columns, summary,
+                runs=rows, target_ratio=list(TARGET), within_target=verdict,
+                command="python3 bench/memory_model/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                table=[dict(row, kernel=list(row["kernel"])) for row in sizing_rules.PER_SOCKET_TABLE],
+                seconds=round(time.monotonic() - began, 1))
+    print("predicted/measured per line and side: %s (target %.2f-%.2f): %s"
+          % (", ".join("%s %s %s" % (row["line"], row["side"], row["ratio"]) for row in summary), TARGET[0],
+             TARGET[1], "smoke: too few sockets to judge" if args.smoke else "within" if verdict else "OUTSIDE"))
+    return 0 if args.smoke or verdict else 1
 
 
 if __name__ == "__main__":

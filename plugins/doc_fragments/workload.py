@@ -58,6 +58,15 @@ options:
       - Memory the application holds per connection (TLS state, buffers); counted in the feasibility check.
         Default 0.
     type: int
+  busy_fraction:
+    description:
+      - Share of the connections moving data at the same moment, above 0 and at most 1. Each busy connection holds
+        its default buffers (C(tcp_rmem[1]) + C(tcp_wmem[1])), an idle one none; C(plan.memory_estimate) counts
+        the busy buffers apart from the idle footprint, at most C(tcp_mem) max, and C(tcp_mem) pressure is sized
+        for the busy sockets' guaranteed minimum.
+      - V(high_concurrency_server) presets 0.05 (mostly idle clients), the other profiles 1.0; without a profile
+        value it is 1.0.
+    type: float
   services:
     description:
       - systemd services that hold the connections; they get nofile soft = hard (C(plan.limits.services)), and

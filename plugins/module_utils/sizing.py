@@ -14,14 +14,14 @@ __metaclass__ = type
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, memory_rules, sizing_rules
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_rules import (  # noqa: F401 (re-exported)
-    CONNTRACK_ENTRY_BYTES, PER_SOCKET_BYTES, SAFE_MEMORY_FRACTION, gb_text)
+    CONNTRACK_ENTRY_BYTES, PER_SOCKET_TABLE, SAFE_MEMORY_FRACTION, gb_text)
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import (  # noqa: F401 (re-exported)
     DEFAULT_PROFILE, HOST_OVERRIDES, PROFILES, WORKLOAD_ARGUMENT_SPEC, WORKLOAD_NUMBERS, WORKLOAD_OPTIONS,
     SizingInputError, host_from_facts, resolve_workload, validate_host, workload_from_params)
 
 __all__ = ["compute_plan", "memory_estimate", "DEFAULT_PROFILE", "HOST_OVERRIDES", "PROFILES", "WORKLOAD_NUMBERS",
            "WORKLOAD_OPTIONS", "WORKLOAD_ARGUMENT_SPEC", "SizingInputError", "host_from_facts", "resolve_workload",
-           "validate_host", "workload_from_params", "PER_SOCKET_BYTES", "SAFE_MEMORY_FRACTION", "CONNTRACK_ENTRY_BYTES"]
+           "validate_host", "workload_from_params", "PER_SOCKET_TABLE", "SAFE_MEMORY_FRACTION", "CONNTRACK_ENTRY_BYTES"]
 
 
 def compute_plan(host, workload):
@@ -109,48 +109,69 @@ def _text(key, value):
     return None if value is None else catalogue.format_value(catalogue.get(key), value)
 
 
-def memory_estimate(ctx, per_socket, source, capacity):
-    """Everything the target holds against min(RAM, cgroup limit): slab, userspace, TIME_WAIT,
-    conntrack and busy buffers up to tcp_mem max (sizing_rules.memory_parts).
+def size_text(number):
+    """Bytes for a sentence: "N.NN GB", or MB/KB below 0.01 GB so that nothing reads "0.00 GB"."""
+    if number >= 1e7:
+        return gb_text(number)
+    if number >= 1e6:
+        return "%.1f MB" % (number / 1e6)
+    return "%d KB" % max(int(round(number / 1e3)), 1) if number else "0 B"
 
-    Infeasible: one sentence (connections, the bytes they need and the largest parts of it, the
-    usable memory, how many fit); the breakdown stays in the estimate's fields, every one >= 0
-    (``shortfall_bytes`` above the usable memory, ``headroom_bytes`` below it)."""
+
+def memory_estimate(ctx, per_socket, source, capacity):
+    """Everything the target holds against min(RAM, cgroup limit), in two parts
+    (sizing_rules.memory_parts): the idle footprint (socket slab, userspace, TIME_WAIT, conntrack)
+    and the busy buffers (sockets x busy_fraction x (tcp_rmem[1] + tcp_wmem[1]), at most tcp_mem max).
+
+    ``summary`` says both parts and the headroom (or, when it is negative, how much is short) in one
+    sentence. Infeasible: that sentence is the reason (connections, the bytes they need as the two
+    parts, the usable memory, how much is short, how many fit); the breakdown is in the estimate's
+    fields, every one >= 0 (``shortfall_bytes`` above the usable memory, ``headroom_bytes`` below it)."""
     host, work = ctx["host"], ctx["work"]
     memory = sizing_rules.effective_memory(host)
     sockets = sizing_rules.sockets_of(work)
     connections = work["target_connections"] or 0
     parts = sizing_rules.memory_parts(ctx, connections)
-    slab, userspace, time_wait = parts["slab_bytes"], parts["userspace_bytes"], parts["time_wait_bytes"]
-    conntrack, buffers = parts["conntrack_bytes"], parts["buffer_bytes"]
+    idle, buffers = sizing_rules.idle_bytes(parts), parts["buffer_bytes"]
     total = sum(parts.values())
     safe = int(memory * SAFE_MEMORY_FRACTION)
     memory_source = "cgroup memory limit" if memory < host["memory_bytes"] else "RAM"
-    estimate = {"per_socket_bytes": per_socket, "per_socket_source": source, "sockets": sockets,
-                "connections": connections, "max_connections": capacity,
-                "slab_bytes": slab, "userspace_bytes": userspace, "time_wait_bytes": time_wait,
-                "conntrack_bytes": conntrack, "buffer_bytes": buffers, "total_bytes": total,
+    line = sizing_rules.socket_line(host["kernel"])
+    rmem, wmem = sizing_rules.in_force(ctx, "net.ipv4.tcp_rmem"), sizing_rules.in_force(ctx, "net.ipv4.tcp_wmem")
+    estimate = {"per_socket_bytes": per_socket, "per_socket_source": source,
+                "per_socket_line": dict((key, list(line[key]) if key == "kernel" else line[key]) for key in
+                                        ("kernel", "line", "match", "release", "date", "connections", "method",
+                                         "server_bytes", "client_bytes")),
+                "sockets": sockets, "connections": connections, "max_connections": capacity,
+                "idle_bytes": idle, "busy_fraction": work["busy_fraction"],
+                "busy_fraction_source": work["sources"].get("busy_fraction", "default"),
+                "busy_sockets": sizing_rules.busy_sockets(work, sockets), "busy_socket_bytes": rmem[1] + wmem[1],
+                "busy_cap_bytes": sizing_rules.in_force(ctx, "net.ipv4.tcp_mem")[2] * host["page_size"],
+                "total_bytes": total,
                 "ram_bytes": host["memory_bytes"], "memory_limit_bytes": host.get("memory_limit_bytes"),
                 "memory_bytes": memory, "memory_source": memory_source, "safe_fraction": SAFE_MEMORY_FRACTION,
                 "safe_bytes": safe, "headroom_bytes": max(safe - total, 0), "shortfall_bytes": max(total - safe, 0),
                 "fraction_of_memory": round(total / float(memory), 4)}
+    estimate.update(parts)
+    usable = "%d %% of the %s %s is %s" % (SAFE_MEMORY_FRACTION * 100, gb_text(memory), memory_source, gb_text(safe))
+    need = "%d connections need about %s (idle %s + busy buffers %s)" % (connections, gb_text(total), size_text(idle),
+                                                                         size_text(buffers))
     reasons = []
     if total > safe:
-        labels = (("socket slab", slab), ("userspace", userspace), ("TIME_WAIT", time_wait),
-                  ("conntrack", conntrack), ("busy buffers", buffers))
-        largest = (sorted((part for part in labels if part[1] * 4 >= total), key=lambda part: -part[1])
-                   or [max(labels, key=lambda part: part[1])])  # the parts of a quarter or more, else the largest
-        reasons.append(
-            "infeasible: %d connections need about %s (mostly %s) but %d %% of the %s %s is %s; at most about %d "
-            "connections fit"
-            % (connections, gb_text(total), " and ".join("%s %s" % (label, gb_text(size)) for label, size in largest),
-               SAFE_MEMORY_FRACTION * 100, gb_text(memory), memory_source, gb_text(safe), capacity))
+        estimate["summary"] = "%s but %s, %s short; at most about %d connections fit" % (
+            need, usable, size_text(total - safe), capacity)
+        reasons.append("infeasible: " + estimate["summary"])
+    else:
+        estimate["summary"] = "%s and %s: headroom %s; at most about %d connections fit" % (
+            need, usable, size_text(safe - total), capacity)
     ctx["explain"]["memory_estimate"] = {
-        "value": total, "reason": None, "note": None,
-        "formula": "slab (sockets x per-socket bytes) + userspace_bytes_per_connection x connections + TIME_WAIT "
-                   "(close rate x 60 s x 256 B) + conntrack entries x %d B + min(sockets x (tcp_rmem[1] + "
-                   "tcp_wmem[1]), tcp_mem max); feasible when <= %d %% of min(RAM, cgroup memory limit)"
+        "value": total, "reason": None, "note": estimate["summary"],
+        "formula": "idle footprint: slab (sockets x per-socket bytes of the kernel line) + "
+                   "userspace_bytes_per_connection x connections + TIME_WAIT (close rate x 60 s x 256 B) + conntrack "
+                   "entries x %d B; busy buffers: min(sockets x busy_fraction x (tcp_rmem[1] + tcp_wmem[1]), tcp_mem "
+                   "max); feasible when idle + busy <= %d %% of min(RAM, cgroup memory limit)"
                    % (CONNTRACK_ENTRY_BYTES, SAFE_MEMORY_FRACTION * 100),
-        "inputs": {"per_socket_bytes": per_socket, "sockets": sockets, "memory_bytes": memory},
+        "inputs": {"per_socket_bytes": per_socket, "kernel_line": line["line"], "line_match": line["match"],
+                   "sockets": sockets, "busy_fraction": work["busy_fraction"], "memory_bytes": memory},
         "source": source}
     return estimate, not reasons, reasons

@@ -30,9 +30,12 @@ MAX_RTT_MS = 120000
 # the rest say how to plan.
 WORKLOAD_NUMBERS = ("target_connections", "accept_rate", "outbound_rate", "bandwidth_mbps", "rtt_ms",
                     "socket_buffer_bytes", "userspace_bytes_per_connection", "services", "reserved_ports",
-                    "sockets_per_connection", "tw_reuse")
+                    "sockets_per_connection", "tw_reuse", "busy_fraction")
 WORKLOAD_OPTIONS = WORKLOAD_NUMBERS + ("memory_budget_percent", "allow_lower")
 
+# busy_fraction: the share of connections moving data at the same moment, each holding its default
+# buffers (tcp_rmem[1] + tcp_wmem[1]); idle ones hold none (kernel-tcp-facts §6: sockstat mem stayed
+# at 40 pages with 19 000 idle sockets). 1.0 where a preset does not know its connections to be idle.
 PROFILES = {
     "balanced": {
         "description": "No workload numbers: plans only what the host's own findings show (no finding, no change).",
@@ -42,25 +45,31 @@ PROFILES = {
         # Its worst burst is the reconnect storm after a restart or failover: a tenth of the
         # 200 000 clients coming back each second, so the accept queue is sized for 20 000/s.
         "target_connections": 200000, "accept_rate": 20000, "outbound_rate": 0,
+        # Mostly idle: a heartbeat every 30-60 s and a message now and then. 5 % of the clients moving
+        # data at one instant is generous; a broadcast to all of them at once is not (declare 1.0).
+        "busy_fraction": 0.05,
     },
     "outbound_client": {
         "description": "Opens many short connections to few backends (crawlers, API clients, load generators).",
         "target_connections": 20000, "accept_rate": 0, "outbound_rate": 1000,
+        "busy_fraction": 1.0,  # each connection is opened to move a request and its answer
     },
     "proxy": {
         "description": "Accepts from clients and connects to backends: two sockets per connection.",
         "target_connections": 100000, "accept_rate": 5000, "outbound_rate": 1000, "sockets_per_connection": 2,
+        "busy_fraction": 1.0,  # relays whatever its clients send: not known to be idle
     },
     "bulk_transfer": {
         "description": "Few long fast flows over long paths (backup, replication, data transfer).",
         "target_connections": 1000, "accept_rate": 100, "outbound_rate": 100,
         "bandwidth_mbps": 10000, "rtt_ms": 100,
+        "busy_fraction": 1.0,  # every flow moves data all the time
     },
 }
 DEFAULT_PROFILE = "balanced"
 DEFAULTS = {"target_connections": None, "accept_rate": None, "outbound_rate": None, "bandwidth_mbps": None,
             "rtt_ms": None, "socket_buffer_bytes": None, "userspace_bytes_per_connection": 0, "services": [],
-            "reserved_ports": [], "sockets_per_connection": 1, "tw_reuse": None,
+            "reserved_ports": [], "sockets_per_connection": 1, "tw_reuse": None, "busy_fraction": 1.0,
             "memory_budget_percent": None, "allow_lower": False}
 
 
@@ -87,6 +96,7 @@ WORKLOAD_ARGUMENT_SPEC = dict(
     allow_lower=dict(type="bool", default=False),
     sockets_per_connection=dict(type="int", choices=[1, 2]),
     tw_reuse=dict(type="bool"),
+    busy_fraction=dict(type="float"),
 )
 
 
@@ -297,6 +307,10 @@ def resolve_workload(workload, names=None):
         if not isinstance(resolved[key], bool):
             raise SizingInputError("%s: must be a boolean, got %s %r"
                                    % (_name(names, key), type(resolved[key]).__name__, resolved[key]))
+    busy = resolved["busy_fraction"]
+    if not _is_number(busy) or not 0 < busy <= 1:
+        raise SizingInputError("%s: must be a number above 0 and at most 1 (the share of connections moving data "
+                               "at the same moment), got %r" % (_name(names, "busy_fraction"), busy))
     spc = resolved["sockets_per_connection"]
     if isinstance(spc, bool) or spc not in (1, 2):
         raise SizingInputError("%s: must be 1 (peer elsewhere) or 2 (both ends on this host), got %r"

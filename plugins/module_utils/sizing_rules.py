@@ -27,10 +27,21 @@ from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import
 # Kernel memory, userspace, TIME_WAIT and conntrack of the target, plus busy buffers, may take this
 # share of min(RAM, cgroup memory limit). The rest is the page cache, the kernel and other processes.
 SAFE_MEMORY_FRACTION = 0.75
-# Memory per idle ESTABLISHED socket incl. tcp_sock, sock_inode, dentry, filp, LSM, epoll.
-PER_SOCKET_BYTES = (
-    ((6, 0), 4700, "measured on Linux 6.18: 9.44 GB slab for 2 009 502 loopback sockets (facts §11)"),
-    ((0, 0), 4000, "not measured: 3.2 KB tcp_sock era estimate + file/dentry/inode (facts §6), unverified"),
+# Kernel memory per idle ESTABLISHED socket, one row per kernel line, measured by bench/memory_model
+# (bench/results/memory_model.json): slab per socket in a whole guest (5.10, 6.1, 6.12: the Debian
+# 11/12/13 guests of the VM test bed) or a child netns of the host (6.18), server sockets accepted and
+# registered with epoll, client sockets counted apart. ``bytes`` is the larger of the two, rounded up
+# to 10 B. A kernel between two lines takes the nearest older line; one older than every line takes
+# the oldest (socket_line says which).
+PER_SOCKET_TABLE = (
+    {"kernel": (6, 18), "bytes": 4710, "server_bytes": 4710, "client_bytes": 4710, "release": "6.18.44",
+     "date": "PROVISIONAL", "connections": 50000, "method": "PROVISIONAL"},
+    {"kernel": (6, 12), "bytes": 4010, "server_bytes": 4010, "client_bytes": 4010, "release": "6.12",
+     "date": "PROVISIONAL", "connections": 50000, "method": "PROVISIONAL"},
+    {"kernel": (6, 1), "bytes": 3800, "server_bytes": 3800, "client_bytes": 3800, "release": "6.1",
+     "date": "PROVISIONAL", "connections": 50000, "method": "PROVISIONAL"},
+    {"kernel": (5, 10), "bytes": 3760, "server_bytes": 3760, "client_bytes": 3760, "release": "5.10",
+     "date": "PROVISIONAL", "connections": 50000, "method": "PROVISIONAL"},
 )
 TIME_WAIT_SECONDS = 60  # TCP_TIMEWAIT_LEN, not tunable (facts §3)
 CONNTRACK_ENTRY_BYTES = 320  # nf_conn object (~300 B) plus hash node
@@ -107,18 +118,51 @@ def sockets_of(work):
     return work["target_connections"] * work["sockets_per_connection"]
 
 
+def _line_text(kernel):
+    return ".".join(str(part) for part in kernel[:2])
+
+
+def socket_line(kernel):
+    """The PER_SOCKET_TABLE row for ``kernel`` ([major, minor, ...]) plus ``line`` ("6.1"), ``match``
+    (exact, older line, oldest line) and ``source``: the sentence explain shows."""
+    kernel = tuple(kernel[:2])
+    rows = sorted(PER_SOCKET_TABLE, key=lambda row: row["kernel"], reverse=True)
+    row = next((row for row in rows if row["kernel"] <= kernel), None)
+    if row is None:
+        row, match = rows[-1], "oldest line"
+    else:
+        match = "exact" if row["kernel"] == kernel else "older line"
+    line = _line_text(row["kernel"])
+    measured = ("%d B per socket measured %s on %s: %s connections, %s (server %d B, client %d B)"
+                % (row["bytes"], row["date"], row["release"], row["connections"], row["method"],
+                   row["server_bytes"], row["client_bytes"]))
+    if match == "exact":
+        source = "Linux %s line: %s" % (line, measured)
+    elif match == "older line":
+        source = "Linux %s line, the nearest older measured line for %s: %s" % (line, _line_text(kernel), measured)
+    else:
+        source = ("Linux %s line, the oldest measured line, for %s (older than every measured line: not measured "
+                  "on it): %s" % (line, _line_text(kernel), measured))
+    return dict(row, line=line, match=match, source=source)
+
+
 def per_socket_bytes(kernel):
-    for since, size, source in PER_SOCKET_BYTES:
-        if tuple(kernel) >= since:
-            return size, source
-    return PER_SOCKET_BYTES[-1][1], PER_SOCKET_BYTES[-1][2]
+    """(bytes per idle socket, the sentence naming the measured line it comes from)."""
+    row = socket_line(kernel)
+    return row["bytes"], row["source"]
+
+
+def busy_sockets(work, sockets):
+    """The sockets moving data at the same moment: sockets x busy_fraction, rounded up."""
+    return int(math.ceil(sockets * work["busy_fraction"])) if sockets else 0
 
 
 def memory_parts(ctx, connections):
-    """Bytes that ``connections`` of the workload hold with the plan in force: socket slab, userspace,
-    TIME_WAIT sockets, conntrack entries and busy buffers (sockets x (tcp_rmem[1] + tcp_wmem[1]), at
-    most tcp_mem max in force). TIME_WAIT is counted up to memory_rules.tw_buckets_cap, the most the
-    plan lets it reach, so rule_tcp_mem can call this before rule_tw_buckets has run."""
+    """Bytes that ``connections`` of the workload hold with the plan in force. The idle footprint:
+    socket slab (PER_SOCKET_TABLE), userspace, TIME_WAIT sockets and conntrack entries; and the busy
+    buffers: busy sockets (busy_fraction) x (tcp_rmem[1] + tcp_wmem[1]), at most tcp_mem max in force.
+    TIME_WAIT is counted up to memory_rules.tw_buckets_cap, the most the plan lets it reach, so
+    rule_tcp_mem can call this before rule_tw_buckets has run."""
     host, work = ctx["host"], ctx["work"]
     sockets = connections * work["sockets_per_connection"]
     close_rate = (work["accept_rate"] or 0) + (work["outbound_rate"] or 0)
@@ -130,7 +174,17 @@ def memory_parts(ctx, connections):
             "userspace_bytes": connections * work["userspace_bytes_per_connection"],
             "time_wait_bytes": tw_sockets * memory_rules.TW_SOCK_BYTES,
             "conntrack_bytes": tracked * CONNTRACK_ENTRY_BYTES,
-            "buffer_bytes": min(sockets * (rmem[1] + wmem[1]), in_force(ctx, "net.ipv4.tcp_mem")[2] * host["page_size"])}
+            "buffer_bytes": min(busy_sockets(work, sockets) * (rmem[1] + wmem[1]),
+                                in_force(ctx, "net.ipv4.tcp_mem")[2] * host["page_size"])}
+
+
+# The idle footprint: what the connections hold whether or not they move data. The rest of
+# memory_parts is "buffer_bytes", the busy buffers.
+IDLE_PARTS = ("slab_bytes", "userspace_bytes", "time_wait_bytes", "conntrack_bytes")
+
+
+def idle_bytes(parts):
+    return sum(parts[name] for name in IDLE_PARTS)
 
 
 def connections_in_memory(ctx, limit=MAX_TARGET_CONNECTIONS):
@@ -310,10 +364,11 @@ def gb_text(number):
 # --- Rules ----------------------------------------------------------------------------------------
 
 def rule_tcp_mem(ctx):
-    """tcp_mem (pages): the kernel default unless the declared sockets' guaranteed minimum buffers
-    (tcp_rmem[0] + tcp_wmem[0] each, ip-sysctl.rst) or a tcp_memory_pressure finding need a higher
-    pressure; kernel shape; never above memory_rules.tcp_mem_cap_pages; never flattened. Lowered (allow_lower)
-    never below the declared sockets' guaranteed pages; a memory_budget_percent below them is infeasible."""
+    """tcp_mem (pages): the kernel default unless the busy sockets' guaranteed minimum buffers
+    (tcp_rmem[0] + tcp_wmem[0] each, ip-sysctl.rst; busy = sockets x busy_fraction, since an idle socket
+    holds no buffer) or a tcp_memory_pressure finding need a higher pressure; kernel shape; never above
+    memory_rules.tcp_mem_cap_pages; never flattened. Lowered (allow_lower) never below the busy sockets'
+    guaranteed pages; a memory_budget_percent below them is infeasible."""
     host, work = ctx["host"], ctx["work"]
     key = "net.ipv4.tcp_mem"
     page = host["page_size"]
@@ -325,10 +380,13 @@ def rule_tcp_mem(ctx):
     if work["memory_budget_percent"]:
         budget = int(host["memory_bytes"] * work["memory_budget_percent"] / 100.0) // page
         cap = min(cap, budget)
-    unbuffered = memory_parts(ctx, work["target_connections"] or 0)
-    del unbuffered["buffer_bytes"]
-    headroom = int(effective_memory(host) * SAFE_MEMORY_FRACTION - sum(unbuffered.values())) // page
-    sockets = sockets_of(work)
+    idle = idle_bytes(memory_parts(ctx, work["target_connections"] or 0))
+    headroom = int(effective_memory(host) * SAFE_MEMORY_FRACTION - idle) // page
+    sockets = busy_sockets(work, sockets_of(work))
+    busy = "%d busy sockets (busy_fraction %g)" % (sockets, work["busy_fraction"])
+    options = ["target_connections", "sockets_per_connection"]
+    if "busy_fraction" in work["sources"]:
+        options.append("busy_fraction")
     rmem_min = (live(host, "net.ipv4.tcp_rmem") or kd.tcp_rmem(host))[0]
     wmem_min = (live(host, "net.ipv4.tcp_wmem") or kd.tcp_wmem(host))[0]
     guaranteed_pages = int(math.ceil(sockets * (rmem_min + wmem_min) / float(page)))
@@ -337,10 +395,10 @@ def rule_tcp_mem(ctx):
     # the first one set, must plan the same (what is persisted is what is live).
     if sockets and guaranteed_pages > default[1]:
         need = kernel_shape(guaranteed_pages)
-        reason = workload_reason(work, ["target_connections", "sockets_per_connection"],
-                                 "%d sockets x (tcp_rmem[0] %d + tcp_wmem[0] %d) = %d pages must fit below the "
+        reason = workload_reason(work, options,
+                                 "%s x (tcp_rmem[0] %d + tcp_wmem[0] %d) = %d pages must fit below the "
                                  "pressure threshold (%d pages by default)"
-                                 % (sockets, rmem_min, wmem_min, guaranteed_pages, default[1]))
+                                 % (busy, rmem_min, wmem_min, guaranteed_pages, default[1]))
     finding = host["findings"].get("tcp_memory_pressure")
     if finding:
         # Doubled once from the kernel default: the counters behind a finding count since boot, so
@@ -367,10 +425,10 @@ def rule_tcp_mem(ctx):
             reason = dependency_reason("brought within the memory rule (max <= %d pages = %d bytes) from a live "
                                        "max above it; allow_lower is true" % (cap, cap * page))
             if floored:
-                reason = workload_reason(work, ["target_connections", "sockets_per_connection"],
-                                         "lowered (allow_lower), but not below %d sockets x (tcp_rmem[0] %d + "
+                reason = workload_reason(work, options,
+                                         "lowered (allow_lower), but not below %s x (tcp_rmem[0] %d + "
                                          "tcp_wmem[0] %d) = %d pages at the pressure threshold"
-                                         % (sockets, rmem_min, wmem_min, guaranteed_pages))
+                                         % (busy, rmem_min, wmem_min, guaranteed_pages))
             compare = "exact"
         else:
             ctx["warnings"].append(
@@ -391,10 +449,12 @@ def rule_tcp_mem(ctx):
         need = kernel_shape(limit * 2 // 3) if limit > default[2] else None
     plan_key(ctx, key, need, reason,
              "kernel default (tcp_init_mem: limit = max(nr_free_buffer_pages/16, 128), [limit/4*3, limit, "
-             "2*(limit/4*3)], nr_free_buffer_pages ~ MemTotal/page_size) unless sockets x (tcp_rmem[0] + "
-             "tcp_wmem[0]) or a tcp_memory_pressure finding need a higher pressure; same shape; max <= %d %% of RAM"
+             "2*(limit/4*3)], nr_free_buffer_pages ~ MemTotal/page_size) unless busy sockets (sockets x "
+             "busy_fraction) x (tcp_rmem[0] + tcp_wmem[0]) or a tcp_memory_pressure finding need a higher "
+             "pressure; same shape; max <= %d %% of RAM"
              % (memory_rules.TCP_MEM_MAX_SHARE * 100),
-             {"ram_pages": host["memory_bytes"] // page, "page_size": page, "sockets": sockets,
+             {"ram_pages": host["memory_bytes"] // page, "page_size": page, "sockets": sockets_of(work),
+              "busy_sockets": sockets,
               "guaranteed_pages": guaranteed_pages, "cap_pages": cap, "headroom_pages": headroom,
               "max_bytes_in_force": None},
              "facts §1: net/ipv4/tcp.c tcp_init_mem(); units are pages (ip-sysctl.rst)", compare=compare)
@@ -402,10 +462,10 @@ def rule_tcp_mem(ctx):
     guaranteed = kernel_shape(guaranteed_pages)
     if sockets and budget is not None and guaranteed[2] > budget:
         ctx["infeasible"].append(
-            "infeasible: memory_budget_percent %g leaves tcp_mem max %d pages (%s), but the %d declared sockets "
+            "infeasible: memory_budget_percent %g leaves tcp_mem max %d pages (%s), but the %s "
             "need max %d pages (%s), the kernel's shape around the %d pages they are guaranteed (tcp_rmem[0] + "
             "tcp_wmem[0] = %d bytes each)"
-            % (work["memory_budget_percent"], budget, gb_text(budget * page), sockets, guaranteed[2],
+            % (work["memory_budget_percent"], budget, gb_text(budget * page), busy, guaranteed[2],
                gb_text(guaranteed[2] * page), guaranteed_pages, rmem_min + wmem_min))
     planned = ctx["wanted"].get(key)
     if planned is not None and any(mine < theirs for mine, theirs in zip(planned, default)):

@@ -62,8 +62,9 @@ extends_documentation_fragment:
   - tcptune.linux.workload
 notes:
   - Supports check mode; it never changes anything in any mode.
-  - Idle sockets cost about 4.7 KB of kernel memory each on Linux 6.x (measured on 6.18 with two million
-    loopback sockets); C(plan.memory_estimate) uses that figure.
+  - The kernel memory per idle socket comes from one measured row per kernel line (5.10, 6.1, 6.12, 6.18; a kernel
+    between two lines uses the nearest older one); C(plan.memory_estimate.per_socket_source) names the line, its
+    date, connection count and method (docs/profiles.md, "Memory per socket, per kernel line").
 seealso:
   - module: tcptune.linux.tcp_facts
   - module: tcptune.linux.tcp_sysctl
@@ -140,9 +141,14 @@ plan:
       type: dict
       sample: {"accept_rate": "preset proxy", "target_connections": "declared"}
     memory_estimate:
-      description: Slab, userspace, TIME_WAIT, conntrack and buffer bytes against min(RAM, cgroup limit), with headroom.
+      description:
+        - Two parts against min(RAM, cgroup limit) - the idle footprint (C(idle_bytes) - socket slab, userspace,
+          TIME_WAIT, conntrack) and the busy buffers (C(buffer_bytes) - busy sockets x (tcp_rmem[1] + tcp_wmem[1]),
+          at most tcp_mem max) - with C(headroom_bytes) or C(shortfall_bytes), and C(summary), one sentence of both.
+        - C(per_socket_line) is the measured kernel line the slab figure comes from.
       type: dict
-      sample: {"sockets": 60000, "slab_bytes": 282000000, "total_bytes": 1500000000, "headroom_bytes": 11000000000}
+      sample: {"sockets": 60000, "idle_bytes": 232000000, "buffer_bytes": 442000000, "busy_fraction": 0.05,
+               "total_bytes": 674000000, "headroom_bytes": 11000000000}
     predicted:
       description: Rates and capacities the plan implies (for example C(sustainable_outbound_rate_per_destination)).
       type: dict

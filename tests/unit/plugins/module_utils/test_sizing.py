@@ -138,11 +138,19 @@ def test_conntrack_defaults_follow_nf_conntrack_init_start_of_each_kernel(kernel
     assert (kernel_defaults.conntrack_buckets(host), kernel_defaults.conntrack_max(host)) == (buckets, maximum)
 
 
-def test_tcp_mem_rises_only_for_the_guaranteed_minimum_of_declared_sockets():
-    # 200 000 sockets x (4096 + 4096) B = 400000 pages > pressure 383869 -> kernel shape around 400000
-    plan = plan_for({"profile": "high_concurrency_server"}, memory_bytes=THIS_HOST_RAM, kernel_release="6.18.44",
+def test_tcp_mem_rises_only_for_the_guaranteed_minimum_of_the_busy_sockets():
+    # 200 000 sockets all busy x (4096 + 4096) B = 400000 pages > pressure 383869 -> kernel shape around 400000
+    busy = plan_for({"profile": "high_concurrency_server", "busy_fraction": 1.0}, memory_bytes=THIS_HOST_RAM,
+                    kernel_release="6.18.44", sysctl=THIS_HOST_SYSCTL)
+    assert triple(busy, "net.ipv4.tcp_mem") == [300000, 400000, 600000]
+    assert busy["explain"]["net.ipv4.tcp_mem"]["reason"]["from"]["busy_fraction"] == "declared"
+    # #18: the preset's mostly idle clients (5 % busy: 10 000 sockets, 20 000 pages) hold no buffers;
+    # the old rule raised tcp_mem for all 200 000 as if every idle socket held its minimum
+    idle = plan_for({"profile": "high_concurrency_server"}, memory_bytes=THIS_HOST_RAM, kernel_release="6.18.44",
                     sysctl=THIS_HOST_SYSCTL)
-    assert triple(plan, "net.ipv4.tcp_mem") == [300000, 400000, 600000]
+    assert "net.ipv4.tcp_mem" not in idle["sysctl"]
+    assert idle["explain"]["net.ipv4.tcp_mem"]["inputs"]["busy_sockets"] == 10000
+    assert idle["workload_sources"]["busy_fraction"] == "preset high_concurrency_server"
 
 
 def test_somaxconn_capped_before_4_1():
@@ -278,7 +286,10 @@ def test_million_on_8g_is_infeasible_once_userspace_is_declared():
     assert plain["memory_estimate"]["total_bytes"] <= plain["memory_estimate"]["safe_bytes"]
     assert with_app["feasible"] is False
     assert with_app["memory_estimate"]["userspace_bytes"] == 4096 * 1000000
-    assert with_app["warnings"][0].startswith("infeasible") and "userspace 4.10 GB" in with_app["warnings"][0]
+    estimate = with_app["memory_estimate"]
+    assert with_app["warnings"][0].startswith("infeasible") and "(idle %.2f GB + busy buffers %.2f GB)" % (
+        estimate["idle_bytes"] / 1e9, estimate["buffer_bytes"] / 1e9) in with_app["warnings"][0]
+    assert estimate["idle_bytes"] == sum(estimate[part] for part in sizing_rules.IDLE_PARTS)
 
 
 @pytest.mark.parametrize("ram, workload, conntrack", [

@@ -51,7 +51,7 @@ def test_allow_lower_never_takes_tcp_mem_below_the_sockets_guarantee_and_a_budge
     sentence = plan["warnings"][0]
     assert sentence.startswith("infeasible: memory_budget_percent %g leaves tcp_mem max %d pages"
                                % (percent, budget_pages(facts, percent))), sentence
-    assert "100000 declared sockets need max 300000 pages (1.23 GB)" in sentence and "200000 pages" in sentence
+    assert "100000 busy sockets (busy_fraction 1) need max 300000 pages (1.23 GB)" in sentence and "200000 pages" in sentence
     assert "\n" not in sentence and ". " not in sentence  # one sentence
     assert [warning for warning in plan["warnings"] if "memory_budget_percent" in warning] == [sentence]
 
@@ -61,7 +61,7 @@ def test_a_budget_below_the_sockets_need_is_infeasible_without_allow_lower_too(f
     plan = plan_for(facts, {"target_connections": 300000, "memory_budget_percent": 1})
     assert plan["feasible"] is False
     assert plan["warnings"][0].startswith("infeasible: memory_budget_percent 1 leaves tcp_mem max 61710 pages")
-    assert "300000 declared sockets need max 900000 pages (3.69 GB)" in plan["warnings"][0]
+    assert "300000 busy sockets (busy_fraction 1) need max 900000 pages (3.69 GB)" in plan["warnings"][0]
 
 
 def test_a_budget_that_holds_the_sockets_lowers_tcp_mem_and_says_it_is_below_the_kernel_default(facts):

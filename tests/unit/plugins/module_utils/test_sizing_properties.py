@@ -49,6 +49,7 @@ def workloads(draw):
         "tw_reuse": draw(st.sampled_from([None, False, True])),
         "userspace_bytes_per_connection": draw(st.sampled_from([None, 0, 4096, 65536])),
         "socket_buffer_bytes": draw(st.sampled_from([None, 4194304, 16777216])),
+        "busy_fraction": draw(st.sampled_from([None, 0.001, 0.05, 0.5, 1.0])),
     }
     pair = draw(bdp)
     if pair is not None:
@@ -165,6 +166,12 @@ def test_invariants(data, ram, kernel, workload, listening):
         assert result["warnings"][0].startswith("infeasible")
     if workload["profile"] == "proxy" and workload["sockets_per_connection"] is None:
         assert estimate["sockets"] == 2 * (workload["target_connections"] or 100000)
+    # #18: two parts, the idle footprint and the busy buffers; busy buffers never above tcp_mem max
+    assert estimate["idle_bytes"] + estimate["buffer_bytes"] == estimate["total_bytes"]
+    assert estimate["buffer_bytes"] <= estimate["busy_cap_bytes"]
+    assert estimate["busy_sockets"] == (-(-estimate["sockets"] * estimate["busy_fraction"] // 1)
+                                        if estimate["sockets"] else 0)
+    assert ("headroom" if estimate["total_bytes"] <= estimate["safe_bytes"] else "short;") in estimate["summary"]
 
     assert result == plan(ram, kernel, workload, sysctl=current, listening_ports=listening, conntrack_available=True)
 
