@@ -385,8 +385,8 @@ class Parent:
             else:
                 base, extra = divmod(self.args.count, count)
                 for index in range(count):
-                    self.spawn(lambda out, mine=base + (1 if index < extra else 0): ConnectWorker(self.args, out,
-                                                                                                 mine))
+                    mine = base + (1 if index < extra else 0)
+                    self.spawn(lambda out, mine=mine: ConnectWorker(self.args, out, mine))
             while self.stop_reason is None:
                 self.pump(0.2)
                 self.tick()

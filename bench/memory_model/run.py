@@ -160,8 +160,8 @@ def host_line(args, sizing_rules):
                                          "--count", args.connections] + common)
                 if (client.wait_for(("reached",), args.timeout) or {}).get("phase") != "reached":
                     client.stop(timeout=30)
-                    raise RuntimeError("the host's clients did not reach %d: %s" % (args.connections,
-                                                                                     client.lines[-2:]))
+                    raise RuntimeError("the host's clients did not reach %d: %s"
+                                       % (args.connections, client.lines[-2:]))
                 client_lines = client.stop(timeout=300)
             finally:
                 responder.stop(timeout=30)
@@ -189,11 +189,15 @@ def catalogue_kernel(release):
 
 def summarize(rows):
     """One row per (kernel line, side): medians over the repeats (and, for the host, over the guests)."""
+    raw_lines = {row["line"] for row in rows if row.get("peer") == "raw"}
     groups = {}
     for row in rows:
-        groups.setdefault((row["line"], row["side"], row["where"]), []).append(row)
+        if row["line"] in raw_lines and row.get("peer") != "raw":
+            continue  # the host line's figure comes from its own runs (raw peer), not from a guest run's other side
+        groups.setdefault((row["line"], row["side"]), []).append(row)
     out = []
-    for (line, side, where), group in sorted(groups.items()):
+    for (line, side), group in sorted(groups.items()):
+        where = group[0]["where"]
         median = statistics.median(row["slab_per_socket"] for row in group)
         predicted = group[0]["predicted_per_socket"]
         out.append({"line": line, "kernel": group[0]["kernel"], "side": side, "where": where, "runs": len(group),
@@ -208,6 +212,24 @@ def summarize(rows):
     return out
 
 
+def primary(row):
+    """A run that measures its own line: a guest's sockets, or the host's against the raw peer (a guest
+    run's namespace side is a cross-check of the host line, on a shared machine)."""
+    return row["where"] == "guest" or row.get("peer") == "raw"
+
+
+def kept_runs(measured_lines):
+    """The stored runs of the lines not measured in this invocation (``--keep``), and their commands."""
+    path = os.path.join(REPO, "bench", "results", "memory_model.json")
+    if not os.path.exists(path):
+        return {"runs": [], "commands": []}
+    with open(path) as handle:
+        stored = json.load(handle)
+    runs = [row for row in stored.get("runs", []) if not (primary(row) and row["line"] in measured_lines)]
+    commands = [command for command in stored.get("command", "").split(" ; ") if command] if runs else []
+    return {"runs": runs, "commands": commands}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--releases", default="host,11,12,13",
@@ -219,6 +241,8 @@ def main(argv=None):
     parser.add_argument("--settle", type=float, default=5.0, help="seconds between the last socket and the snapshot")
     parser.add_argument("--timeout", type=int, default=1200, help="seconds for one direction to reach")
     parser.add_argument("--smoke", action="store_true", help="the host line only (no VM), 2000 each way, one run")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the runs of the lines not measured now from bench/results/memory_model.json")
     args = parser.parse_args(argv)
     if args.smoke:
         args.connections, args.repeat, args.releases = SMOKE["connections"], SMOKE["repeat"], ",".join(SMOKE["releases"])
@@ -231,13 +255,18 @@ def main(argv=None):
             rows.extend(host_line(args, sizing_rules))
         else:
             rows.extend(one_release(release.strip(), args, sizing_rules))
+    commands = ["python3 bench/memory_model/run.py " + " ".join(argv if argv is not None else sys.argv[1:])]
+    if args.keep and not args.smoke:
+        kept = kept_runs({row["line"] for row in rows if primary(row)})
+        rows.extend(kept["runs"])
+        commands = kept["commands"] + commands
     summary = summarize(rows)
     verdict = all(row["ratio"] is not None and TARGET[0] <= row["ratio"] <= TARGET[1] for row in summary)
     columns = ["line", "kernel", "side", "where", "runs", "connections", "slab_per_socket", "sunreclaim_per_socket",
                "memavailable_per_socket", "tcp_mem_pages_delta", "predicted_per_socket", "table_line", "ratio"]
     output.emit("memory_model" + ("_smoke" if args.smoke else ""), columns, summary,
                 runs=rows, target_ratio=list(TARGET), within_target=verdict,
-                command="python3 bench/memory_model/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                command=" ; ".join(commands),
                 table=[dict(row, kernel=list(row["kernel"])) for row in sizing_rules.PER_SOCKET_TABLE],
                 seconds=round(time.monotonic() - began, 1))
     print("predicted/measured per line and side: %s (target %.2f-%.2f): %s"
