@@ -2,7 +2,7 @@
 
     python3 bench/seed004/run.py                    # the 3.9 GB guest, then the boundary in a ~1 GB guest
     python3 bench/seed004/run.py --skip-boundary    # the 3.9 GB guest only
-    python3 bench/seed004/run.py --boundary-only
+    python3 bench/seed004/run.py --boundary-only   # results/seed004_boundary.json
     python3 bench/seed004/run.py --smoke            # 1 GB guest, 5000 connections, 10 s hold, no boundary (CI)
 
 Seed 004 held one million connections on a host with MemTotal 3 922 956 kB. Here:
@@ -152,9 +152,12 @@ def hold(guest, netns, count, seconds, facts_runs=0, open_timeout=None):
         result["facts_cost"] = facts
         result["kernel_log"] = kernel_log(guest)
     finally:
+        client_held = list(client.lines)  # before the server ends: its SO_LINGER 0 exit resets every connection
         server_lines = server.stop(timeout=900)
         client_lines = client.stop(timeout=300)
-    result.update(judge_sides(server_lines, client_lines))
+    result.update(judge_sides(server_lines, client_held))
+    client_end = phase(client_lines, "end") or {}
+    result["client_at_end"] = {key: client_end.get(key) for key in ("connected", "open", "closed_by_peer")}
     return result
 
 
@@ -167,8 +170,8 @@ def judge_sides(server_lines, client_lines):
     samples = [line for line in server_lines if line["phase"] in ("sample", "reached", "end")]
     last = phase(server_lines, "end") or (samples[-1] if samples else None)
     cstart = phase(client_lines, "start")
-    clast = phase(client_lines, "end") or next((line for line in reversed(client_lines)
-                                               if line["phase"] in ("sample", "reached")), None)
+    # the client's last line before the server was stopped (its "end" line comes after the server's resets)
+    clast = next((line for line in reversed(client_lines) if line["phase"] in ("sample", "reached", "end")), None)
     out = {"server_ended": "end" if phase(server_lines, "end") else "no end line (the server died or ssh stopped)"}
     if start and last:
         out["tcpext_delta"] = {key: last["tcpext"].get(key, 0) - start["tcpext"].get(key, 0) for key in TCPEXT_TROUBLE}
@@ -323,7 +326,8 @@ def main(argv=None):
                          "trouble": "; ".join(res["trouble"]) or "none"})
     columns = ["case", "mem_total_kb", "connections", "opening_s", "held_s", "slab_per_socket", "predicted_per_socket",
                "slab_ratio", "facts_off_x", "facts_on_x", "trouble"]
-    output.emit("seed004" + ("_smoke" if args.smoke else ""), columns, rows,
+    name = "seed004" + ("_smoke" if args.smoke else "_boundary" if args.boundary_only else "")
+    output.emit(name, columns, rows,
                 command="python3 bench/seed004/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
                 seconds=round(time.monotonic() - began, 1), **results)
     ok = True
