@@ -8,7 +8,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 TIMEOUT=${SMOKE_TIMEOUT:-300}
-BENCHES=(storm churn apply_cost facts_cost memory_model million report_scale fleet_run tcp_mem_pressure bdp seed004:600)
+BENCHES=(storm churn apply_cost facts_cost memory_model million report_scale fleet_run tcp_mem_pressure bdp seed004:420)
 
 failed=()
 for entry in "${BENCHES[@]}"; do

@@ -296,7 +296,7 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true", help="1 GB guest, 5000 connections, 10 s hold, no boundary")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.memory_mb, args.connections, args.hold, args.facts_runs = 1024, 5000, 10, 2
+        args.memory_mb, args.connections, args.hold, args.facts_runs = 1024, 5000, 10, 1
         args.skip_boundary = True
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: agents end, guests stop, namespaces go
     began = time.monotonic()
