@@ -205,6 +205,9 @@ def trouble(result):
     if client.get("closed_by_peer"):
         found.append("%d connections closed by the guest" % client["closed_by_peer"])
     server = result.get("server") or {}
+    if server.get("accepted") is not None and server["accepted"] < result.get("target", 0):
+        found.append("the server accepted %d of %d (a worker died: see its stderr)"
+                     % (server["accepted"], result["target"]))
     if server.get("errors"):
         found.append("server errors %s" % server["errors"])
     if result.get("server_ended") != "end":
