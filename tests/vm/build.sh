@@ -11,7 +11,9 @@ cd "$(dirname "$0")/../.." || exit 1
 CACHE=${TCPTUNE_VM_CACHE:-/var/cache/tcptune/vm}
 MIRROR=${TCPTUNE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DISK_SIZE=4G
-INCLUDE=systemd,systemd-sysv,udev,openssh-server,openssh-sftp-server,python3,iproute2,procps,kmod,linux-image-amd64,libpam-modules
+# prometheus and prometheus-node-exporter: the VM scenario's monitoring checks (issue 19); the guests have no
+# network at test time. configure_rootfs leaves both disabled, so no other run pays for them.
+INCLUDE=systemd,systemd-sysv,udev,openssh-server,openssh-sftp-server,python3,iproute2,procps,kmod,linux-image-amd64,libpam-modules,prometheus,prometheus-node-exporter
 declare -A SUITES=([11]=bullseye [12]=bookworm [13]=trixie)
 
 say() { echo "vm-build: $*"; }
@@ -38,6 +40,8 @@ configure_rootfs() { # configure_rootfs DIR PUBKEY_FILE
     chroot "$dir" systemctl enable systemd-networkd ssh >/dev/null 2>&1 || return 1
     # wait-online would fail the boot's unit list when a link is slow; nothing here needs it.
     chroot "$dir" systemctl mask systemd-networkd-wait-online.service >/dev/null 2>&1 || return 1
+    # Installed for the monitoring checks, started only by the scenarios that use them.
+    chroot "$dir" systemctl disable prometheus.service prometheus-node-exporter.service >/dev/null 2>&1 || return 1
     chroot "$dir" passwd -l root >/dev/null || return 1
     rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
 }

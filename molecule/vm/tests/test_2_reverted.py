@@ -65,3 +65,13 @@ def test_after_revert_logins_work_with_the_original_limits(host):
             assert rc == 0, "%s login failed after %s: %s" % (user, snapshot, out)
     assert load("revert-reboot", host)["logins"] == original["logins"]
     assert load("revert-reboot", host)["systemd"] == original["systemd"]
+
+
+def test_revert_removed_the_textfile_collector(host):
+    """Issue 19: tcp_tuning_state absent removes the timer, the unit, the script and the textfile (recorded right
+    after the revert, before the reboot empties /run)."""
+    left = load("monitor-revert", host)
+    assert not any(left["exists"].values()), left["exists"]
+    assert left["systemd"].count("LoadState=not-found") == 2, left["systemd"]
+    assert not host.file("/usr/local/lib/tcptune").exists
+    assert not host.file("/var/lib/prometheus/node-exporter/tcptune.prom").exists
