@@ -87,6 +87,14 @@ _ROWS = [
          rule="rule_files", kernel_default=kd.file_max,
          kernel_range=(0, LONG_MAX),  # proc_doulongvec_minmax, zero_ul..long_max
          policy="8192 is NR_FILE, the smallest value the kernel itself ever computes"),
+    # Every socket a server accepts, or a client or proxy opens, is one epoll watch of the user running it.
+    _key("fs.epoll.max_user_watches", INT, "count", 8192, LONG_MAX, netns_since=None, order=2,
+         description="Epoll watches one user may hold in all its epoll instances (epoll_ctl fails with ENOSPC "
+                     "above it).",
+         rule="rule_epoll_watches", kernel_default=kd.epoll_max_user_watches,
+         kernel_range=(0, LONG_MAX),  # fs/eventpoll.c: proc_doulongvec_minmax, long_zero..long_max
+         policy="below 8192, an ordinary event loop (systemd, a web server's workers) can fail epoll_ctl with "
+                "ENOSPC"),
     # Core socket limits.
     _key("net.core.somaxconn", INT, "count", 128, INT_MAX, order=10,
          findings=["listen_queue_overflow", "listener_backlog_capped"],

@@ -17,6 +17,11 @@ MIB = 1024 * 1024
 GIB = 1024 * MIB
 NR_OPEN_DEFAULT = 1048576  # fs/file.c: sysctl_nr_open = 1024 * 1024
 FD_SETSIZE = 1024  # select() cannot watch a descriptor >= FD_SETSIZE (glibc sys/select.h)
+# fs/eventpoll.c EP_ITEM_COST = sizeof(struct epitem) + sizeof(struct eppoll_entry), by kernel line, from the
+# live default and MemTotal: 184 B on 6.18 (5 491 645 watches, 24 683 784 kB); 192 B on 6.1 (epoll_ctl ENOSPC
+# after 208 608 accepted sockets with 981 724 kB, bench/results/seed004_boundary.json), used for every
+# kernel before 6.18 as the nearest measured line.
+EP_ITEM_COST = (((6, 18), 184), ((0, 0), 192))
 
 
 def roundup_pow2(number):
@@ -112,6 +117,12 @@ def ip_local_reserved_ports(host):
 
 def nr_open(host):
     return NR_OPEN_DEFAULT
+
+
+def epoll_max_user_watches(host):
+    """eventpoll_init(): ((totalram_pages - totalhigh) / 25) << PAGE_SHIFT) / EP_ITEM_COST, 4 % of RAM in watches."""
+    cost = next(size for since, size in EP_ITEM_COST if _kernel(host)[:2] >= since)
+    return (_pages(host) // 25) * _page_size(host) // cost
 
 
 def file_max(host):

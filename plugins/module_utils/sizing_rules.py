@@ -56,6 +56,7 @@ TW_BUCKETS_HEADROOM = 1.5
 CONNTRACK_TIME_WAIT_SECONDS = 120  # nf_conntrack_tcp_timeout_time_wait
 CONNTRACK_HEADROOM = 1.25
 FD_HEADROOM_FRACTION = 0.10  # descriptors on top of the sockets (logs, pipes, epoll, ...)
+EPOLL_WATCH_HEADROOM = 1.10  # watches on top of the sockets (pipes, timers, signalfds in the same event loops)
 NOFILE_BASE = 1024
 NOFILE_FLOOR = 65536
 FILE_MAX_BASE = 65536
@@ -844,18 +845,53 @@ def rule_conntrack(ctx):
              "roundup_pow2(nf_conntrack_max): one entry per bucket, like the kernel default", {"max": need}, source)
 
 
+def sockets_that_fit(ctx):
+    """(sockets of the workload, at most those of the connections that fit in memory; the connections
+    that fit, or None when all of them do). Limits are never raised to a level whose sockets would
+    exhaust memory."""
+    work = ctx["work"]
+    sockets = sockets_of(work)
+    if not sockets:
+        return 0, None
+    fit = connections_in_memory(ctx, work["target_connections"])
+    if fit >= work["target_connections"]:
+        return sockets, None
+    return max(fit, 1) * work["sockets_per_connection"], fit
+
+
+def rule_epoll_watches(ctx):
+    """fs.epoll.max_user_watches: one user's event loops may watch every declared socket (a server's
+    accepted sockets, both sides of a proxy, a client's connects), sockets x 1.10, when that passes the
+    value in force. The watches' memory is in PER_SOCKET_TABLE (measured with the sockets in epoll)."""
+    host = ctx["host"]
+    key = "fs.epoll.max_user_watches"
+    sockets, _fit = sockets_that_fit(ctx)
+    need = int(math.ceil(sockets * EPOLL_WATCH_HEADROOM)) if sockets else None
+    reason = None
+    if need:
+        reason = workload_reason(ctx["work"], ["target_connections", "sockets_per_connection"],
+                                 "%d sockets in one user's epoll instances need %d watches" % (sockets, need))
+    formula = "max(live, sockets x %.2f)" % EPOLL_WATCH_HEADROOM
+    source = ("fs/eventpoll.c: ep_insert() fails with ENOSPC once the user's epoll_watches reach max_user_watches; "
+              "eventpoll_init(): default 4 % of RAM / EP_ITEM_COST")
+    if settable(host, key):
+        plan_key(ctx, key, need, reason, formula, {"sockets": sockets}, source)
+        return
+    in_force = live(host, key)
+    if need and in_force is not None and need > in_force:
+        ctx["skip_wanted"][key] = need
+        ctx["warnings"].append("epoll: fs.epoll.max_user_watches is %d but %d sockets in one user's epoll instances "
+                               "need %d; it is global: raise it on the host" % (in_force, sockets, need))
+
+
 def rule_files(ctx):
     """nofile: login soft 1024 / hard H, services soft = hard = H; fs.nr_open and fs.file-max stay in
     the plan (persisted) whenever H or the files needed pass their kernel defaults."""
     host, work = ctx["host"], ctx["work"]
-    sockets = sockets_of(work)
-    if sockets:
-        fit = connections_in_memory(ctx, work["target_connections"])
-        if fit < work["target_connections"]:
-            # Never raise descriptor limits to a level whose sockets would exhaust memory.
-            sockets = max(fit, 1) * work["sockets_per_connection"]
-            ctx["warnings"].append("files: limits sized for %d connections, the most that fit in %d %% of memory, "
-                                   "not for the %s asked" % (fit, SAFE_MEMORY_FRACTION * 100, work["target_connections"]))
+    sockets, fit = sockets_that_fit(ctx)
+    if fit is not None:
+        ctx["warnings"].append("files: limits sized for %d connections, the most that fit in %d %% of memory, "
+                               "not for the %s asked" % (fit, SAFE_MEMORY_FRACTION * 100, work["target_connections"]))
     finding = host["findings"].get("fd_pressure")
     # Only a system-wide shortage (file-nr near fs.file-max, with its evidence) raises fs.file-max; a process near
     # its own soft limit, or a service with a low soft nofile (info), is what the nofile limits address.
@@ -998,10 +1034,10 @@ RULES = {
     "rule_tcp_mem": rule_tcp_mem, "rule_socket_buffers": rule_socket_buffers, "rule_core_mem_max": rule_core_mem_max,
     "rule_backlogs": rule_backlogs, "rule_reserved_ports": rule_reserved_ports, "rule_tw_reuse": rule_tw_reuse,
     "rule_port_range": rule_port_range, "rule_tw_buckets": rule_tw_buckets, "rule_conntrack": rule_conntrack,
-    "rule_files": rule_files, "rule_txqueuelen": rule_txqueuelen,
+    "rule_files": rule_files, "rule_epoll_watches": rule_epoll_watches, "rule_txqueuelen": rule_txqueuelen,
 }
 ORDER = (rule_tcp_mem, _rmem, _wmem, _core_max, rule_backlogs, rule_reserved_ports, rule_tw_reuse, rule_port_range,
-         rule_tw_buckets, rule_conntrack, rule_files, rule_txqueuelen)
+         rule_tw_buckets, rule_conntrack, rule_files, rule_epoll_watches, rule_txqueuelen)
 
 
 def rule_for(key):

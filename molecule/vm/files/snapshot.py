@@ -1,7 +1,7 @@
 """Everything tcptune.linux could change on this guest, as one JSON document on stdout.
 
 sysctl: every readable file directly under /proc/sys/net/core, /proc/sys/net/ipv4 and
-/proc/sys/net/netfilter, plus fs.file-max and fs.nr_open (a superset of the catalogue), values with
+/proc/sys/net/netfilter, plus fs.file-max, fs.nr_open and fs.epoll.max_user_watches (a superset of the catalogue), values with
 whitespace collapsed; keys that change by themselves are left out. txqueuelen: every interface.
 files: sha256 of every file (and the target of every symlink) under the places the role writes to
 (a textfile only "present": it changes every collector run).
@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 SYSCTL_DIRS = ("net/core", "net/ipv4", "net/netfilter")
-SYSCTL_FILES = ("fs/file-max", "fs/nr_open")
+SYSCTL_FILES = ("fs/file-max", "fs/nr_open", "fs/epoll/max_user_watches")
 # Counters and per-boot random keys: they move without anyone writing them.
 VOLATILE = ("net.netfilter.nf_conntrack_count", "net.core.netdev_rss_key", "net.ipv4.tcp_fastopen_key")
 FILE_ROOTS = ("/etc/sysctl.d", "/etc/sysctl.conf", "/etc/security/limits.conf", "/etc/security/limits.d",

@@ -100,7 +100,8 @@ def test_failed_apply_rolled_back_everything_it_had_written(host):
 def test_plan_needs_every_global_key_and_applied_them(host):
     result = load("apply-result", host)
     applied = applied_settings(result)
-    for key in ("net.core.netdev_max_backlog", "net.ipv4.tcp_mem", "net.netfilter.nf_conntrack_max"):
+    for key in ("net.core.netdev_max_backlog", "net.ipv4.tcp_mem", "net.netfilter.nf_conntrack_max",
+                "fs.epoll.max_user_watches"):
         assert key in applied, "%s not applied (skipped: %s)" % (key, result["skipped"].get(key))
     hard = max(planned_limits(result)[1], planned_limits(result)[3])
     assert hard > NR_OPEN_BOOT

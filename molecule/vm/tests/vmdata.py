@@ -10,7 +10,7 @@ import sys
 
 EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")
 PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-GLOBAL_KEYS = ("fs.nr_open", "net.core.netdev_max_backlog", "net.ipv4.tcp_mem")
+GLOBAL_KEYS = ("fs.nr_open", "fs.epoll.max_user_watches", "net.core.netdev_max_backlog", "net.ipv4.tcp_mem")
 SYSCTL_FILE = "/etc/sysctl.d/60-tcptune.conf"
 # Files the role writes (limits.d, systemd drop-ins, txqueuelen persistence) and its state directory.
 OUR_FILE_MARKERS = ("tcptune.conf", "60-tcptune", "tcptune-txqueuelen", "/var/lib/tcptune/")

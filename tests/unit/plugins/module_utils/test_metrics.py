@@ -144,7 +144,7 @@ def _maximal_facts():
 def test_series_are_bounded_by_max_series_and_nothing_is_labelled_by_a_socket():
     """Every finding, counter, gauge, state, catalogue key and collector value at once is the maximum."""
     samples = metrics.series(*_maximal_facts())
-    assert len(samples) == metrics.max_series() == 96
+    assert len(samples) == metrics.max_series() == 97
     labels = set(key for _metric, labels, _value in samples for key in labels)
     assert labels == {"finding", "severity", "state", "key"}
     assert len(set(labels_["state"] for _m, labels_, _v in samples if "state" in labels_)) == 12
