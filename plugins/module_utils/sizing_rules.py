@@ -512,8 +512,11 @@ def rule_socket_buffers(ctx, key):
                                        "within 1/%d of it" % (tcp_mem[2], memory_rules.SOCKET_BUFFER_SHARE))
         need = [min(part, top) for part in (need or base)]
     sockets = sockets_of(work)
-    share = tcp_mem[1] * page // sockets if sockets else None
-    if key == "net.ipv4.tcp_rmem" and sockets:
+    # Only the busy sockets hold buffers (an idle one holds none): the pressure is shared among them.
+    busy = busy_sockets(work, sockets)
+    busy_text = "%d busy sockets (busy_fraction %g of %d)" % (busy, work["busy_fraction"], sockets)
+    share = tcp_mem[1] * page // busy if busy else None
+    if key == "net.ipv4.tcp_rmem" and busy:
         wmem_middle = (live(host, "net.ipv4.tcp_wmem") or kd.tcp_wmem(host))[1]
         default_middle = kernel_default(host, key)[1]
         fitted = max(RMEM_DEFAULT_FLOOR, (share - wmem_middle) // 4096 * 4096)
@@ -523,21 +526,21 @@ def rule_socket_buffers(ctx, key):
                 and fitted <= base[1]):
             need = [base[0], fitted, (need or base)[2]]
             compare = "exact"
-            reason = workload_reason(work, ["target_connections", "allow_lower"],
-                                     "%d sockets x (tcp_rmem[1] + tcp_wmem[1]) exceed tcp_mem pressure; "
-                                     "allow_lower is true" % sockets)
+            reason = workload_reason(work, ["target_connections", "busy_fraction", "allow_lower"],
+                                     "%s x (tcp_rmem[1] + tcp_wmem[1]) exceed tcp_mem pressure; "
+                                     "allow_lower is true" % busy_text)
         elif base[1] + wmem_middle > share:
             ctx["warnings"].append(
-                "tcp buffers: %d sockets x default buffers (%d + %d bytes) = %s exceed tcp_mem pressure (%s) "
-                "if all are busy at once; TCP then enters memory pressure (TcpExt.TCPMemoryPressures). "
-                "tcp_rmem[1] is not lowered (it sets the initial receive window); with allow_lower it would "
-                "be %d" % (sockets, base[1], wmem_middle, gb_text(sockets * (base[1] + wmem_middle)),
-                           gb_text(tcp_mem[1] * page), fitted))
+                "tcp buffers: %s x default buffers (%d + %d bytes) = %s exceed tcp_mem pressure (%s); TCP then "
+                "enters memory pressure (TcpExt.TCPMemoryPressures). tcp_rmem[1] is not lowered (it sets the "
+                "initial receive window); with allow_lower it would be %d"
+                % (busy_text, base[1], wmem_middle, gb_text(busy * (base[1] + wmem_middle)),
+                   gb_text(tcp_mem[1] * page), fitted))
     plan_key(ctx, key, need, reason,
              "max = roundup_pow2(2 x BDP) on every kernel, at most tcp_mem max bytes / %d; min and default "
              "kept (default lowered only with allow_lower, not below %d)"
              % (memory_rules.SOCKET_BUFFER_SHARE, RMEM_DEFAULT_FLOOR),
-             {"bdp_bytes": bdp, "needed_max": want, "cap_bytes": cap, "sockets": sockets,
+             {"bdp_bytes": bdp, "needed_max": want, "cap_bytes": cap, "sockets": sockets, "busy_sockets": busy,
               "pressure_share_per_socket": share},
              "facts §10; dfa2f0483360 (scaling_ratio), a337531b942b (tcp_rmem[1] sets the initial window)",
              compare=compare)

@@ -82,11 +82,23 @@ def test_finding_is_a_reason_with_its_evidence():
 
 @pytest.mark.parametrize("ram", [2 * GIB, THIS_HOST_RAM])
 def test_tcp_rmem_default_is_never_lowered(ram):
-    # 1.0.0: 131072 -> 16384 on 2 GB and -> 24576 on 24 GB for 100k connections
-    plan = plan_for({"profile": "high_concurrency_server", "target_connections": 100000},
+    # 1.0.0: 131072 -> 16384 on 2 GB and -> 24576 on 24 GB for 100k connections (all busy, as 1.0.0 counted them)
+    plan = plan_for({"profile": "high_concurrency_server", "target_connections": 100000, "busy_fraction": 1.0},
                     memory_bytes=ram, kernel_release="6.1.0", sysctl={"net.ipv4.tcp_rmem": [4096, 131072, 6291456]})
     assert "net.ipv4.tcp_rmem" not in plan["sysctl"]
-    assert any("not lowered" in warning and "with allow_lower it would be" in warning for warning in plan["warnings"])
+    assert any("not lowered" in warning and "with allow_lower it would be" in warning
+               and "100000 busy sockets (busy_fraction 1 of 100000)" in warning for warning in plan["warnings"])
+
+
+def test_buffers_of_the_busy_share_only_warn_when_they_exceed_the_pressure():
+    """The preset's 5 % busy: 5 000 sockets x 147 456 B fit under the 24 GB host's pressure, so no warning;
+    on 2 GB they do not, and the warning counts the busy sockets, not all 100 000."""
+    work = {"profile": "high_concurrency_server", "target_connections": 100000}
+    roomy = plan_for(work, memory_bytes=THIS_HOST_RAM, kernel_release="6.1.0")
+    assert not [warning for warning in roomy["warnings"] if warning.startswith("tcp buffers:")], roomy["warnings"]
+    tight = plan_for(dict(work, busy_fraction=0.5), memory_bytes=2 * GIB, kernel_release="6.1.0")
+    assert any(warning.startswith("tcp buffers: 50000 busy sockets (busy_fraction 0.5 of 100000)")
+               for warning in tight["warnings"]), tight["warnings"]
 
 
 def test_tcp_rmem_default_lowered_only_with_allow_lower_and_not_below_the_floor():
