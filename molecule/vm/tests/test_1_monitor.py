@@ -2,10 +2,11 @@
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Issue 19 on the monitored guest (molecule.yml host_vars: vm-debian12, kernel 6.1): the role's textfile
-collector, a real node_exporter and a real Prometheus server with the rule pack. Before tuning, seed 000's tcp_mem load makes tcp_memory_pressure 1 in the textfile and in a
-scrape, and TcptuneTcpMemoryPressure goes pending and firing during the load and resolves after; after
-tuning and a reboot the timer runs the collector by itself and the same load leaves the gauge at 0 with no
-alert. Recorded by prepare.yml and side_effect.yml (tasks/monitor_load.yml, files/monitor_watch.py)."""
+collector, a real node_exporter and a real Prometheus server with the rule pack. Before tuning, seed 000's
+tcp_mem load makes tcp_memory_pressure 1 in the textfile and in a scrape, and TcptuneTcpMemoryPressure goes
+pending and firing during the load and resolves after; after tuning and a reboot the timer runs the collector
+by itself and the same load leaves the gauge at 0 with no alert. Recorded by prepare.yml and side_effect.yml
+(tasks/monitor_load.yml, files/monitor_watch.py). The unmonitored guests must have none of it."""
 import hashlib
 import json
 import os
