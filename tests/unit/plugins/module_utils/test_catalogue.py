@@ -291,3 +291,19 @@ def test_every_policy_row_describes_the_kernel_range():
         if row.kernel_range:
             low, high = row.kernel_range
             assert low <= row.minimum <= row.maximum <= high, name  # never wider than the kernel
+
+
+def test_every_rule_in_rules_runs_from_order():
+    """A rule in RULES that ORDER never reaches would silently never run (structure review of cc78c24): each
+    is in ORDER itself or called by a wrapper in ORDER (_rmem, _wmem, _core_max)."""
+    import inspect
+    import re
+
+    from ansible_collections.tcptune.linux.plugins.module_utils import sizing_rules
+    reached = set()
+    for step in sizing_rules.ORDER:
+        reached.add(step.__name__)
+        source = inspect.getsource(step)
+        reached.update(name for name in sizing_rules.RULES if re.search(r"\b%s\(" % name, source))
+    assert set(sizing_rules.RULES) - reached == set()
+    assert all(sizing_rules.RULES[step.__name__] is step for step in sizing_rules.ORDER if step.__name__ in sizing_rules.RULES)
