@@ -22,6 +22,7 @@ from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, fi
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import (  # noqa: F401 (re-exported)
     ApplyError, Lock, atomic_write, read_file, read_text, restore, snapshot, write_text)
+from ansible_collections.tcptune.linux.plugins.module_utils import procfs
 from ansible_collections.tcptune.linux.plugins.module_utils.procfs import in_init_netns
 from ansible_collections.tcptune.linux.plugins.module_utils.sysctld import (  # noqa: F401 (re-exported)
     DEFAULT_PATH, DEFAULT_SYSCTL_SOURCES, MODULE_RULES_PATH, conflicts, drifted, parse_sysctl_file, render_module_rules,
@@ -112,8 +113,8 @@ def plan_settings(settings, proc_path, kernel, init_netns, mode="set", memory_li
     Memory rules use MemTotal from proc_path/meminfo (or ``memory_limit_bytes`` when smaller) and the
     live tcp_mem; they are checked again on the raised values. Raises ApplyError with every error at once.
     """
-    memory_bytes = memory_rules.host_memory_bytes(proc_path, memory_limit_bytes)
-    page_size = memory_rules.page_size()
+    memory_bytes = procfs.host_memory_bytes(proc_path, memory_limit_bytes)
+    page_size = procfs.page_size()
     tcp_mem_live = read_live(proc_path, "net.ipv4.tcp_mem")
     context = catalogue.validation_context(
         init_netns=init_netns,

@@ -272,6 +272,8 @@ _ROWS = [
 ]
 
 CATALOGUE = dict((row.name, row) for row in _ROWS)
+# Keys that exist only while a kernel module is loaded, by module.
+MODULE_KEYS = {"nf_conntrack": "net.netfilter.nf_conntrack_"}
 
 
 def _leading_digits(text):
@@ -298,6 +300,14 @@ def parse_kernel_release(release):
     rest = rest[1 + len(minor):]
     patch = _leading_digits(rest[1:]) if rest.startswith(".") else ""
     return (int(major), int(minor), int(patch or 0))
+
+
+def module_of(name):
+    """The module whose loading creates ``name``, or None for a key the kernel always has."""
+    for module, prefix in MODULE_KEYS.items():
+        if name.startswith(prefix):
+            return module
+    return None
 
 
 def get(name):

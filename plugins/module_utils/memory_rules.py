@@ -15,10 +15,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults
-from ansible_collections.tcptune.linux.plugins.module_utils.procfs import read_meminfo
 
 # tcp_mem max never above half of RAM: the kernel default is 9.4 %, and TCP buffers are unswappable.
 TCP_MEM_MAX_SHARE = 0.50
@@ -92,15 +90,3 @@ def memory_errors(values, memory_bytes, page_size=4096, tcp_mem_in_force=None, e
                 % (buckets, TW_SOCK_BYTES, buckets * TW_SOCK_BYTES, cap, TW_PER_EHASH_BUCKET, ehash,
                    TW_MEMORY_SHARE * 100, memory_bytes, TW_SOCK_BYTES, TW_PER_EHASH_BUCKET, TW_MEMORY_SHARE * 100))
     return errors
-
-
-def host_memory_bytes(proc_path, limit_bytes=None):
-    """MemTotal from proc_path/meminfo, or the cgroup limit when smaller; None when unreadable."""
-    total = read_meminfo(proc_path).get("MemTotal")
-    if total is None:
-        return None
-    return min(total, limit_bytes) if limit_bytes else total
-
-
-def page_size():
-    return os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096

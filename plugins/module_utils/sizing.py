@@ -31,8 +31,7 @@ def compute_plan(host, workload):
     per_socket, per_socket_source = sizing_rules.per_socket_bytes(host["kernel"])
     ctx = {"host": host, "work": work, "explain": {}, "wanted": {}, "warnings": [], "predicted": {},
            "skip_wanted": {}, "limits": {}, "txqueuelen": {}, "persist_only": {}, "notes": [], "infeasible": []}
-    for rule in sizing_rules.ORDER:
-        rule(ctx)
+    sizing_rules.run_rules(ctx)
     kept = sizing_rules.keep_persisted(ctx)
     capacity = sizing_rules.connections_in_memory(ctx)
 

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The sizing rules, one function each, reached from the catalogue: RULES[catalogue.get(key).rule].
+"""The sizing rules, one function each, reached from the catalogue: RULES[catalogue.get(key).rule];
+REGISTRY gives the order they run in.
 
 The policy (README "Do no harm: the policy"):
 - a key changes only for a reason: a workload number (declared, or from the chosen preset) or a
@@ -20,7 +21,7 @@ __metaclass__ = type
 
 import math
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, memory_rules, sysctld
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, memory_rules
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import MAX_TARGET_CONNECTIONS, SizingInputError
 
@@ -298,7 +299,7 @@ def keep_persisted(ctx):
             value = catalogue.coerce_value(row, text)
         except (TypeError, ValueError):
             continue  # not a value of this key: the file was edited by hand
-        module = sysctld.module_of(key)
+        module = catalogue.module_of(key)
         current = live(host, key)
         if not settable(host, key):
             if module and not host["conntrack"].get("available"):
@@ -1019,28 +1020,33 @@ def rule_txqueuelen(ctx):
     ctx["txqueuelen"] = out
 
 
-def _rmem(ctx):
-    rule_socket_buffers(ctx, "net.ipv4.tcp_rmem")
+# The one registry: every rule, in the order the plan runs them, with the keys a per-key rule is called
+# for (None: the rule takes only ctx). A catalogue row's ``rule`` is a name here; RULES is the lookup.
+REGISTRY = (
+    (rule_tcp_mem, None),
+    (rule_socket_buffers, ("net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem")),
+    (rule_core_mem_max, ("net.core.rmem_max", "net.core.wmem_max")),
+    (rule_backlogs, None),
+    (rule_reserved_ports, None),
+    (rule_tw_reuse, None),
+    (rule_port_range, None),
+    (rule_tw_buckets, None),
+    (rule_conntrack, None),
+    (rule_files, None),
+    (rule_epoll_watches, None),
+    (rule_txqueuelen, None),
+)
+RULES = dict((rule.__name__, rule) for rule, _keys in REGISTRY)
 
 
-def _wmem(ctx):
-    rule_socket_buffers(ctx, "net.ipv4.tcp_wmem")
-
-
-def _core_max(ctx):
-    rule_core_mem_max(ctx, "net.core.rmem_max")
-    rule_core_mem_max(ctx, "net.core.wmem_max")
-
-
-# Name in a catalogue row -> function. Order of application: ORDER.
-RULES = {
-    "rule_tcp_mem": rule_tcp_mem, "rule_socket_buffers": rule_socket_buffers, "rule_core_mem_max": rule_core_mem_max,
-    "rule_backlogs": rule_backlogs, "rule_reserved_ports": rule_reserved_ports, "rule_tw_reuse": rule_tw_reuse,
-    "rule_port_range": rule_port_range, "rule_tw_buckets": rule_tw_buckets, "rule_conntrack": rule_conntrack,
-    "rule_files": rule_files, "rule_epoll_watches": rule_epoll_watches, "rule_txqueuelen": rule_txqueuelen,
-}
-ORDER = (rule_tcp_mem, _rmem, _wmem, _core_max, rule_backlogs, rule_reserved_ports, rule_tw_reuse, rule_port_range,
-         rule_tw_buckets, rule_conntrack, rule_files, rule_epoll_watches, rule_txqueuelen)
+def run_rules(ctx):
+    """Every registered rule, in REGISTRY order."""
+    for rule, keys in REGISTRY:
+        if keys is None:
+            rule(ctx)
+        else:
+            for key in keys:
+                rule(ctx, key)
 
 
 def rule_for(key):

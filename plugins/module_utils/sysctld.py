@@ -173,31 +173,21 @@ def conflicts(path, wanted, sources):
 # Keys that exist only while a module is loaded, by module, with the /proc/sys prefix systemd-sysctl
 # is asked to apply again when udev sees the module load (sysctl.d(5), "Example 2"): the module is
 # often loaded by a firewall or a container runtime after systemd-sysctl ran at boot.
-MODULE_KEYS = {"nf_conntrack": "net.netfilter.nf_conntrack_"}
 MODULE_RULES_PATH = "/etc/udev/rules.d/60-tcptune-sysctl.rules"
 SYSTEMD_SYSCTL = ("usr/lib/systemd/systemd-sysctl", "lib/systemd/systemd-sysctl")
-
-
-def module_of(name):
-    # type: (str) -> Optional[str]
-    """The module whose loading creates ``name``, or None for a key the kernel always has."""
-    for module, prefix in MODULE_KEYS.items():
-        if name.startswith(prefix):
-            return module
-    return None
 
 
 def render_module_rules(names, root="/"):
     # type: (List[str], str) -> Optional[str]
     """The udev rules that apply our file's module keys when their module loads, or None when the file
     has none. systemd-sysctl reads every sysctl.d file again, limited to the module's prefix."""
-    modules = sorted(set(module for module in (module_of(name) for name in names) if module))
+    modules = sorted(set(module for module in (catalogue.module_of(name) for name in names) if module))
     if not modules:
         return None
     binary = next((path for path in SYSTEMD_SYSCTL if os.path.exists(os.path.join(root, path))), SYSTEMD_SYSCTL[0])
     lines = [HEADER.format(owner="tcp_sysctl")]
     for module in modules:
-        prefix = "/" + MODULE_KEYS[module].rsplit(".", 1)[0].replace(".", "/")
+        prefix = "/" + catalogue.MODULE_KEYS[module].rsplit(".", 1)[0].replace(".", "/")
         lines.append('ACTION=="add", SUBSYSTEM=="module", KERNEL=="%s", RUN+="/%s --prefix=%s"\n'
                      % (module, binary, prefix))
     return "".join(lines)

@@ -293,17 +293,24 @@ def test_every_policy_row_describes_the_kernel_range():
             assert low <= row.minimum <= row.maximum <= high, name  # never wider than the kernel
 
 
-def test_every_rule_in_rules_runs_from_order():
-    """A rule in RULES that ORDER never reaches would silently never run (structure review of cc78c24): each
-    is in ORDER itself or called by a wrapper in ORDER (_rmem, _wmem, _core_max)."""
-    import inspect
-    import re
-
-    from ansible_collections.tcptune.linux.plugins.module_utils import sizing_rules
-    reached = set()
-    for step in sizing_rules.ORDER:
-        reached.add(step.__name__)
-        source = inspect.getsource(step)
-        reached.update(name for name in sizing_rules.RULES if re.search(r"\b%s\(" % name, source))
-    assert set(sizing_rules.RULES) - reached == set()
-    assert all(sizing_rules.RULES[step.__name__] is step for step in sizing_rules.ORDER if step.__name__ in sizing_rules.RULES)
+def test_every_registered_rule_runs_once_per_key_in_registry_order(monkeypatch):
+    """One registry gives the lookup and the order (structure review of cc78c24: a rule in RULES but not in
+    ORDER silently never ran). Every rule runs, in REGISTRY order, per-key rules once per key."""
+    from ansible_collections.tcptune.linux.plugins.module_utils import sizing, sizing_rules
+    calls = []
+    registry = []
+    original = sizing_rules.REGISTRY
+    for rule, keys in original:
+        def spy(ctx, key=None, _rule=rule):
+            calls.append((_rule.__name__, key))
+            return _rule(ctx, key) if key is not None else _rule(ctx)
+        registry.append((spy, keys))
+    monkeypatch.setattr(sizing_rules, "REGISTRY", tuple(registry))
+    plan = sizing.compute_plan(sizing.host_from_facts(None, {"memory_bytes": 16 * 1024 ** 3, "kernel_release": "6.1.0"}),
+                               {"profile": "proxy"})
+    assert plan["feasible"] is True
+    expected = [(rule.__name__, key) for rule, keys in original for key in (keys or (None,))]
+    assert calls == expected
+    assert sorted(set(name for name, _key in calls)) == sorted(sizing_rules.RULES)
+    rows = set(row.rule for row in catalogue.CATALOGUE.values() if row.rule)
+    assert rows <= set(sizing_rules.RULES)
