@@ -18,7 +18,7 @@ So each side's sockets are counted apart: a guest holds one kind at a time, and 
 (6.18 here) is measured in the same runs. Per socket: Slab, SUnreclaim, the MemAvailable drop
 (/proc/meminfo), sockstat's TCP mem pages, and the caches that grew (/proc/slabinfo). Host figures
 are kernel-wide on a shared machine: other jobs' allocations are noise there, the guests have none.
-Predicted: tcp_sizing's per-socket bytes for that kernel (sizing_rules.socket_line). Target: every
+Predicted: tcp_sizing's per-socket bytes for that kernel (sizing_memory.socket_line). Target: every
 line's predicted / measured server socket within 0.9-1.1. The guest is stopped and the namespace
 removed at the end, also on an error or SIGTERM. Traffic stays between the namespace and the guest.
 """
@@ -81,7 +81,7 @@ def measured_delta(lines, count_key):
     return delta
 
 
-def one_release(release, args, sizing_rules):
+def one_release(release, args, sizing_memory):
     """Both directions ``args.repeat`` times on one guest; rows for the guest's line and the host's."""
     rows = []
     common = ["--ports", PORTS, "--settle", args.settle, "--interval", 10, "--max-seconds", args.timeout + 120]
@@ -119,10 +119,10 @@ def one_release(release, args, sizing_rules):
             print(json.dumps({key: rows[-2][key] for key in ("kernel", "side", "sockets", "slab_per_socket",
                                                              "seconds")}), flush=True)
             time.sleep(args.settle)
-    return with_prediction(rows, sizing_rules)
+    return with_prediction(rows, sizing_memory)
 
 
-def host_line(args, sizing_rules):
+def host_line(args, sizing_memory):
     """The host kernel's own line, both kinds apart, with no VM: the measured namespace's sockets
     talk over a veth to bench/lib/rawpeer.py in a second namespace, which completes handshakes from
     a packet socket and holds no kernel socket per connection."""
@@ -170,12 +170,12 @@ def host_line(args, sizing_rules):
             print(json.dumps({key: rows[-1][key] for key in ("kernel", "side", "sockets", "slab_per_socket",
                                                              "seconds")}), flush=True)
             time.sleep(args.settle)
-    return with_prediction(rows, sizing_rules)
+    return with_prediction(rows, sizing_memory)
 
 
-def with_prediction(rows, sizing_rules):
+def with_prediction(rows, sizing_memory):
     for row in rows:
-        table_row = sizing_rules.socket_line(list(catalogue_kernel(row["kernel"])))
+        table_row = sizing_memory.socket_line(list(catalogue_kernel(row["kernel"])))
         row["line"] = line_of(row["kernel"])
         row["predicted_per_socket"] = table_row["bytes"]
         row["table_line"] = table_row["line"]
@@ -248,20 +248,20 @@ def main(argv=None):
     if args.smoke:
         args.connections, args.repeat, args.releases = SMOKE["connections"], SMOKE["repeat"], ",".join(SMOKE["releases"])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: agents end, guest stops, namespace goes
-    sizing_rules = module_utils("sizing_rules")
+    sizing_memory = module_utils("sizing_memory")
     began = time.monotonic()
     rows = []
     for release in [] if args.releases == "stored" else args.releases.split(","):
         if release.strip() == "host":
-            rows.extend(host_line(args, sizing_rules))
+            rows.extend(host_line(args, sizing_memory))
         else:
-            rows.extend(one_release(release.strip(), args, sizing_rules))
+            rows.extend(one_release(release.strip(), args, sizing_memory))
     commands = ["python3 bench/memory_model/run.py " + " ".join(argv if argv is not None else sys.argv[1:])]
     if args.releases == "stored":  # no measurement: the stored runs against the table as it is now
         args.keep, commands = True, []
     if args.keep and not args.smoke:
         kept = kept_runs({row["line"] for row in rows if primary(row)})
-        rows.extend(with_prediction(kept["runs"], sizing_rules))  # against the table as it is now
+        rows.extend(with_prediction(kept["runs"], sizing_memory))  # against the table as it is now
         commands = kept["commands"] + commands
     summary = summarize(rows)
     verdict = all(row["ratio"] is not None and TARGET[0] <= row["ratio"] <= TARGET[1] for row in summary)
@@ -270,7 +270,7 @@ def main(argv=None):
     output.emit("memory_model" + ("_smoke" if args.smoke else ""), columns, summary,
                 runs=rows, target_ratio=list(TARGET), within_target=verdict,
                 command=" ; ".join(commands),
-                table=[dict(row, kernel=list(row["kernel"])) for row in sizing_rules.PER_SOCKET_TABLE],
+                table=[dict(row, kernel=list(row["kernel"])) for row in sizing_memory.PER_SOCKET_TABLE],
                 seconds=round(time.monotonic() - began, 1))
     print("predicted/measured per line and side: %s (target %.2f-%.2f): %s"
           % (", ".join("%s %s %s" % (row["line"], row["side"], row["ratio"]) for row in summary), TARGET[0],

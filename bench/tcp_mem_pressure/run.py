@@ -13,7 +13,7 @@ Boots one Debian 12 guest (tests/vm/vm.py, qemu) and runs guest_load.py in it th
   4. reboots: the guest reboots, tune-tcp.yml runs again with nothing declared (`balanced`, as a
      fleet-wide default run would; the counters behind the finding are 0 after the boot), and the
      guest reboots again. The tuned tcp_mem must be live after both boots and the re-run must change
-     nothing: the plan keeps what an earlier run persisted (sizing_rules.keep_persisted).
+     nothing: the plan keeps what an earlier run persisted (sizing_policy.keep_persisted).
 Reported per row: tcp_mem, the deltas of TcpExt.TCPMemoryPressures, TCPMemoryPressuresChrono,
 TCPAbortOnMemory, TCPAbortFailed, the sockstat mem peak and the dmesg "out of memory -- consider
 tuning tcp_mem" lines. The guest is always stopped at the end.

@@ -56,7 +56,7 @@ def _list(value):
 
 
 def _gb(number):
-    """Bytes as the "N.NN GB" of the plan's messages (sizing_rules.gb_text)."""
+    """Bytes as the "N.NN GB" of the plan's messages (sizing_policy.gb_text)."""
     try:
         return "%.2f GB" % (float(number) / 1e9)
     except (TypeError, ValueError):

@@ -3,18 +3,21 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Host + workload -> tuning plan. Pure and deterministic: reads nothing, writes nothing.
 
-Inputs: sizing_inputs.py (presets, workload, host). Rules: sizing_rules.py, one function per
-key, reached from each catalogue row. This file assembles the plan and judges feasibility.
+Inputs: sizing_inputs.py (presets, workload, host). Rules: sizing_rules.py (the registry: which
+function sizes each key, and the order) over rules_*.py by family, sizing_policy.py and sizing_memory.py.
+This file assembles the plan and judges feasibility.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, memory_rules, sizing_rules
+from ansible_collections.tcptune.linux.plugins.module_utils import (
+    catalogue, memory_rules, sizing_memory, sizing_policy, sizing_rules)
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
-from ansible_collections.tcptune.linux.plugins.module_utils.sizing_rules import (  # noqa: F401 (re-exported)
-    CONNTRACK_ENTRY_BYTES, PER_SOCKET_TABLE, SAFE_MEMORY_FRACTION, gb_text)
+from ansible_collections.tcptune.linux.plugins.module_utils.sizing_memory import (  # noqa: F401 (re-exported)
+    CONNTRACK_ENTRY_BYTES, PER_SOCKET_TABLE, SAFE_MEMORY_FRACTION)
+from ansible_collections.tcptune.linux.plugins.module_utils.sizing_policy import gb_text
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import (  # noqa: F401 (re-exported)
     DEFAULT_PROFILE, HOST_OVERRIDES, PROFILES, WORKLOAD_ARGUMENT_SPEC, WORKLOAD_NUMBERS, WORKLOAD_OPTIONS,
     SizingInputError, host_from_facts, resolve_workload, validate_host, workload_from_params)
@@ -28,12 +31,12 @@ def compute_plan(host, workload):
     """Host (see host_from_facts) + workload (see resolve_workload) -> plan dict (docs/internals.md)."""
     host = validate_host(host)
     work = resolve_workload(workload)
-    per_socket, per_socket_source = sizing_rules.per_socket_bytes(host["kernel"])
+    per_socket, per_socket_source = sizing_memory.per_socket_bytes(host["kernel"])
     ctx = {"host": host, "work": work, "explain": {}, "wanted": {}, "warnings": [], "predicted": {},
            "skip_wanted": {}, "limits": {}, "txqueuelen": {}, "persist_only": {}, "notes": [], "infeasible": []}
     sizing_rules.run_rules(ctx)
-    kept = sizing_rules.keep_persisted(ctx)
-    capacity = sizing_rules.connections_in_memory(ctx)
+    kept = sizing_policy.keep_persisted(ctx)
+    capacity = sizing_memory.connections_in_memory(ctx)
 
     sysctl, skipped = {}, {}
     wanted = dict(ctx["wanted"])
@@ -49,8 +52,8 @@ def compute_plan(host, workload):
             continue
         if errors:
             raise AssertionError("sizing produced an invalid value: %s" % "; ".join(errors))
-        reason = sizing_rules.skip_reason(host, key)
-        if reason and sizing_rules.live(host, key) == value:
+        reason = sizing_policy.skip_reason(host, key)
+        if reason and sizing_policy.live(host, key) == value:
             continue  # cannot be set here, but the value in force already is the wanted one
         if reason:
             skipped[key] = reason
@@ -59,10 +62,10 @@ def compute_plan(host, workload):
             sysctl[key] = catalogue.format_value(row, value)
     parsed = dict((key, catalogue.coerce_value(catalogue.get(key), text)) for key, text in sysctl.items())
     for key in ("net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"):
-        current = sizing_rules.live(host, key)
+        current = sizing_policy.live(host, key)
         if key in parsed and current is not None and parsed[key][2] == current[2]:
             del parsed[key]  # only its default changed: the live max is not the plan's doing
-    memory_args = (host["memory_bytes"], host["page_size"], sizing_rules.in_force(ctx, "net.ipv4.tcp_mem"),
+    memory_args = (host["memory_bytes"], host["page_size"], sizing_policy.in_force(ctx, "net.ipv4.tcp_mem"),
                    kd.ehash_entries(host))
     planned_now = dict((key, value) for key, value in parsed.items() if key not in kept)
     errors = memory_rules.memory_errors(planned_now, *memory_args)
@@ -80,7 +83,7 @@ def compute_plan(host, workload):
     estimate, feasible, reasons = memory_estimate(ctx, per_socket, per_socket_source, capacity)
     reasons = reasons + ctx["infeasible"]  # a rule's own refusal (rule_tcp_mem: memory_budget_percent)
     feasible = feasible and not ctx["infeasible"]
-    changes = [{"key": key, "before": _text(key, sizing_rules.live(host, key)), "planned": text,
+    changes = [{"key": key, "before": _text(key, sizing_policy.live(host, key)), "planned": text,
                 "reason": ctx["explain"][key]["reason"]} for key, text in sysctl.items()]
     if ctx["limits"]:
         changes.append({"key": "limits.nofile", "before": None, "planned": ctx["limits"],
@@ -90,7 +93,7 @@ def compute_plan(host, workload):
         changes.append({"key": "txqueuelen.%s" % name, "before": entry["live"], "planned": value,
                         "reason": entry["reason"]})
     predicted = ctx["predicted"]
-    predicted["accept_queue_seconds"] = (round(sizing_rules.in_force(ctx, "net.core.somaxconn")
+    predicted["accept_queue_seconds"] = (round(sizing_policy.in_force(ctx, "net.core.somaxconn")
                                                / float(work["accept_rate"]), 3) if work["accept_rate"] else None)
     predicted["max_connections_in_memory"] = capacity
     workload_out = dict((key, work[key]) for key in sorted(work) if key != "sources")
@@ -119,7 +122,7 @@ def size_text(number):
 
 def memory_estimate(ctx, per_socket, source, capacity):
     """Everything the target holds against min(RAM, cgroup limit), in two parts
-    (sizing_rules.memory_parts): the idle footprint (socket slab, userspace, TIME_WAIT, conntrack)
+    (sizing_memory.memory_parts): the idle footprint (socket slab, userspace, TIME_WAIT, conntrack)
     and the busy buffers (sockets x busy_fraction x (tcp_rmem[1] + tcp_wmem[1]), at most tcp_mem max).
 
     ``summary`` says both parts and the headroom (or, when it is negative, how much is short) in one
@@ -127,16 +130,16 @@ def memory_estimate(ctx, per_socket, source, capacity):
     parts, the usable memory, how much is short, how many fit); the breakdown is in the estimate's
     fields, every one >= 0 (``shortfall_bytes`` above the usable memory, ``headroom_bytes`` below it)."""
     host, work = ctx["host"], ctx["work"]
-    memory = sizing_rules.effective_memory(host)
-    sockets = sizing_rules.sockets_of(work)
+    memory = sizing_memory.effective_memory(host)
+    sockets = sizing_memory.sockets_of(work)
     connections = work["target_connections"] or 0
-    parts = sizing_rules.memory_parts(ctx, connections)
-    idle, buffers = sizing_rules.idle_bytes(parts), parts["buffer_bytes"]
+    parts = sizing_memory.memory_parts(ctx, connections)
+    idle, buffers = sizing_memory.idle_bytes(parts), parts["buffer_bytes"]
     total = sum(parts.values())
     safe = int(memory * SAFE_MEMORY_FRACTION)
     memory_source = "cgroup memory limit" if memory < host["memory_bytes"] else "RAM"
-    line = sizing_rules.socket_line(host["kernel"])
-    rmem, wmem = sizing_rules.in_force(ctx, "net.ipv4.tcp_rmem"), sizing_rules.in_force(ctx, "net.ipv4.tcp_wmem")
+    line = sizing_memory.socket_line(host["kernel"])
+    rmem, wmem = sizing_policy.in_force(ctx, "net.ipv4.tcp_rmem"), sizing_policy.in_force(ctx, "net.ipv4.tcp_wmem")
     estimate = {"per_socket_bytes": per_socket, "per_socket_source": source,
                 "per_socket_line": dict((key, list(line[key]) if key == "kernel" else line[key]) for key in
                                         ("kernel", "line", "match", "release", "date", "connections", "method",
@@ -144,8 +147,8 @@ def memory_estimate(ctx, per_socket, source, capacity):
                 "sockets": sockets, "connections": connections, "max_connections": capacity,
                 "idle_bytes": idle, "busy_fraction": work["busy_fraction"],
                 "busy_fraction_source": work["sources"].get("busy_fraction", "default"),
-                "busy_sockets": sizing_rules.busy_sockets(work, sockets), "busy_socket_bytes": rmem[1] + wmem[1],
-                "busy_cap_bytes": sizing_rules.in_force(ctx, "net.ipv4.tcp_mem")[2] * host["page_size"],
+                "busy_sockets": sizing_memory.busy_sockets(work, sockets), "busy_socket_bytes": rmem[1] + wmem[1],
+                "busy_cap_bytes": sizing_policy.in_force(ctx, "net.ipv4.tcp_mem")[2] * host["page_size"],
                 "total_bytes": total,
                 "ram_bytes": host["memory_bytes"], "memory_limit_bytes": host.get("memory_limit_bytes"),
                 "memory_bytes": memory, "memory_source": memory_source, "safe_fraction": SAFE_MEMORY_FRACTION,

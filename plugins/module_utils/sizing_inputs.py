@@ -171,29 +171,29 @@ def _largest_power_of_two(maximum):
 def _check_kernel_bounds(resolved, names=None):
     """The rates and connections whose planned values the kernel could not take: somaxconn and
     tcp_max_syn_backlog are roundup_pow2(accept_rate x the accept delay), nf_conntrack_buckets is
-    roundup_pow2(nf_conntrack_max) (sizing_rules.rule_backlogs, rule_conntrack); a value above the
+    roundup_pow2(nf_conntrack_max) (rules_queues.rule_backlogs, rule_conntrack); a value above the
     catalogue's maximum is an input error naming the option, not a plan the validator refuses.
     The conntrack bound holds whether or not nf_conntrack is loaded now: it may load at any time."""
-    # Imported here: sizing_rules imports this module.
-    from ansible_collections.tcptune.linux.plugins.module_utils import sizing_rules
+    # Imported here: sizing_memory imports this module.
+    from ansible_collections.tcptune.linux.plugins.module_utils import rules_conntrack, rules_queues, sizing_memory
 
     rate = resolved["accept_rate"]
     if rate:
         top = min(catalogue.get(key).maximum for key in ("net.core.somaxconn", "net.ipv4.tcp_max_syn_backlog"))
-        ceiling = _largest_power_of_two(top) / sizing_rules.WORST_CASE_ACCEPT_DELAY_SECONDS
+        ceiling = _largest_power_of_two(top) / rules_queues.WORST_CASE_ACCEPT_DELAY_SECONDS
         if rate > ceiling:
             raise SizingInputError(
                 "%s: must be at most %d per second, got %s: the accept queue is sized for %g s of it rounded up "
                 "to a power of two, and net.core.somaxconn and net.ipv4.tcp_max_syn_backlog are at most %d"
                 % (_name(names, "accept_rate"), ceiling, _number_text(rate),
-                   sizing_rules.WORST_CASE_ACCEPT_DELAY_SECONDS, top))
+                   rules_queues.WORST_CASE_ACCEPT_DELAY_SECONDS, top))
     buckets_max = catalogue.get("net.netfilter.nf_conntrack_buckets").maximum
     entries_max = min(_largest_power_of_two(buckets_max), catalogue.get("net.netfilter.nf_conntrack_max").maximum)
-    flows_max = int(entries_max / sizing_rules.CONNTRACK_HEADROOM)
-    sockets = sizing_rules.sockets_of(resolved)
-    flows = sizing_rules.conntrack_entries(resolved)
+    flows_max = int(entries_max / rules_conntrack.CONNTRACK_HEADROOM)
+    sockets = sizing_memory.sockets_of(resolved)
+    flows = sizing_memory.conntrack_entries(resolved)
     if flows > flows_max:
-        seconds = sizing_rules.CONNTRACK_TIME_WAIT_SECONDS
+        seconds = sizing_memory.CONNTRACK_TIME_WAIT_SECONDS
         parts = [(sockets, "target_connections"), ((resolved["accept_rate"] or 0) * seconds, "accept_rate"),
                  ((resolved["outbound_rate"] or 0) * seconds, "outbound_rate")]
         share, option = max(parts)
@@ -203,7 +203,7 @@ def _check_kernel_bounds(resolved, names=None):
         else:
             room = (flows_max - (flows - share)) / float(seconds)
             most = "at most %d per second with the other numbers as they are" % max(int(room), 0)
-        entries = int(math.ceil(flows * sizing_rules.CONNTRACK_HEADROOM))
+        entries = int(math.ceil(flows * rules_conntrack.CONNTRACK_HEADROOM))
         raise SizingInputError(
             "%s: too large (%s): the workload keeps %s flows in conntrack (%d sockets + (accept_rate + outbound_rate) "
             "x %d s), so nf_conntrack_max would be %s and nf_conntrack_buckets %s (the next power of two), above "

@@ -121,7 +121,7 @@ def test_every_row_is_consistent():
 # --- where is this sized? (one step from the row) -------------------------------------------------
 
 def test_every_rule_name_resolves_and_every_sized_key_has_a_kernel_default():
-    from ansible_collections.tcptune.linux.plugins.module_utils import sizing_rules
+    from ansible_collections.tcptune.linux.plugins.module_utils import rules_memory, sizing_rules
     host = {"memory_bytes": 8 * 1024 ** 3, "page_size": 4096, "kernel": (6, 1, 0)}
     for name, key in catalogue.CATALOGUE.items():
         if key.rule is not None:
@@ -132,7 +132,7 @@ def test_every_rule_name_resolves_and_every_sized_key_has_a_kernel_default():
             default = key.kernel_default(host)
             assert catalogue.validation_errors(key, catalogue.coerce_value(key, default), (6, 1, 0)) == [], name
     assert catalogue.get("net.ipv4.tcp_mem").rule == "rule_tcp_mem"
-    assert sizing_rules.rule_for("net.ipv4.tcp_mem") is sizing_rules.rule_tcp_mem
+    assert sizing_rules.rule_for("net.ipv4.tcp_mem") is rules_memory.rule_tcp_mem
     assert catalogue.get("net.ipv4.tcp_mem").kernel_default(host) == [98304, 131072, 196608]  # 2097152 pages / 16
 
 

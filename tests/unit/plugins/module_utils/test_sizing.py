@@ -13,7 +13,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.tcptune.linux.plugins.module_utils import (
-    catalogue, kernel_defaults, memory_rules, procfs, sizing, sizing_rules)
+    catalogue, kernel_defaults, memory_rules, procfs, rules_memory, sizing, sizing_memory, sizing_rules)
 
 GIB = 1024 ** 3
 THIS_HOST_RAM = 24684092 * 1024  # MemTotal of the 24 GB 6.18 machine (fixture linux-6.18-host)
@@ -104,7 +104,7 @@ def test_buffers_of_the_busy_share_only_warn_when_they_exceed_the_pressure():
 def test_tcp_rmem_default_lowered_only_with_allow_lower_and_not_below_the_floor():
     plan = plan_for({"profile": "high_concurrency_server", "target_connections": 100000, "allow_lower": True},
                     memory_bytes=2 * GIB, kernel_release="6.1.0")
-    assert triple(plan, "net.ipv4.tcp_rmem")[1] == sizing_rules.RMEM_DEFAULT_FLOOR
+    assert triple(plan, "net.ipv4.tcp_rmem")[1] == rules_memory.RMEM_DEFAULT_FLOOR
 
 
 def test_tcp_mem_above_the_cap_is_kept_not_flattened():
@@ -301,7 +301,7 @@ def test_million_on_8g_is_infeasible_once_userspace_is_declared():
     estimate = with_app["memory_estimate"]
     assert with_app["warnings"][0].startswith("infeasible") and "(idle %.2f GB + busy buffers %.2f GB)" % (
         estimate["idle_bytes"] / 1e9, estimate["buffer_bytes"] / 1e9) in with_app["warnings"][0]
-    assert estimate["idle_bytes"] == sum(estimate[part] for part in sizing_rules.IDLE_PARTS)
+    assert estimate["idle_bytes"] == sum(estimate[part] for part in sizing_memory.IDLE_PARTS)
 
 
 @pytest.mark.parametrize("ram, workload, conntrack", [

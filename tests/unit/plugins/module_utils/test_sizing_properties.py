@@ -14,7 +14,8 @@ __metaclass__ = type
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, memory_rules, sizing, sizing_rules
+from ansible_collections.tcptune.linux.plugins.module_utils import (
+    catalogue, kernel_defaults, memory_rules, rules_ports, sizing, sizing_rules)
 
 MIB = 1024 * 1024
 KERNELS = ["3.10.0", "4.1.0", "4.9.0", "4.14.0", "4.18.0", "4.19.0", "5.4.0", "5.10.0", "5.15.0", "6.1.0",
@@ -182,7 +183,7 @@ def test_reserved_ports_overlapping_or_exhausting(ram, kernel, items):
     merged = catalogue.parse_port_ranges(",".join(str(item) for item in items))
     result = plan(ram, kernel, {"reserved_ports": items, "outbound_rate": 10})
     port_range = [32768, 60999] if catalogue.parse_kernel_release(kernel) >= (4, 2) else [32768, 61000]
-    usable = sizing_rules.usable_ports(port_range, merged)
+    usable = rules_ports.usable_ports(port_range, merged)
     if usable == 0:
         assert result is None
         return
@@ -207,5 +208,5 @@ def test_tcp_mem_in_force_monotone_in_ram(ram_a, ram_b, kernel, workload):
     def in_force(result, ram):
         if "net.ipv4.tcp_mem" in result["sysctl"]:
             return triple(result, "net.ipv4.tcp_mem")
-        return sizing_rules.kd.tcp_mem({"memory_bytes": ram, "page_size": 4096})
+        return kernel_defaults.tcp_mem({"memory_bytes": ram, "page_size": 4096})
     assert in_force(low, small)[2] <= max(in_force(high, large)[2], memory_rules.tcp_mem_cap_pages(small, 4096))

@@ -11,7 +11,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, sizing, sizing_rules
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, rules_memory, sizing
 
 GIB = 1024 ** 3
 
@@ -116,7 +116,7 @@ def test_a_since_boot_finding_does_not_double_the_value_on_every_run(finding, ke
     first, second = _two_runs(16 * GIB, "6.1.0", {"profile": "balanced"}, findings=[finding])
     host = {"memory_bytes": 16 * GIB, "page_size": 4096, "kernel": [6, 1, 0]}
     default = catalogue.get(key).kernel_default(host)
-    twice = sizing_rules.kernel_shape(default[1] * 2) if isinstance(default, list) else default * 2
+    twice = rules_memory.kernel_shape(default[1] * 2) if isinstance(default, list) else default * 2
     assert first["sysctl"][key] == catalogue.format_value(catalogue.get(key), twice)
     assert second["sysctl"] == first["sysctl"]
 

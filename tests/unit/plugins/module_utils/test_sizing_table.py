@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """#18: the memory model per kernel line, and feasibility in two parts (idle footprint, busy buffers).
 
-The table (sizing_rules.PER_SOCKET_TABLE) carries its source on every row and stays within 10 % of
+The table (sizing_memory.PER_SOCKET_TABLE) carries its source on every row and stays within 10 % of
 the measurement stored in bench/results/memory_model.json; a kernel between two lines uses the
 nearest older line and explain says which. Seed 004's host (MemTotal 3 922 956 kB, 6.1, one million
 mostly idle connections) is judged by the idle footprint plus the busy buffers of the busy ones.
@@ -20,7 +20,7 @@ import re
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import sizing, sizing_rules
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing, sizing_memory
 
 GIB = 1024 ** 3
 SEED_004_RAM = 3922956 * 1024
@@ -35,7 +35,7 @@ def plan_for(workload, **host):
 
 # --- the table ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("row", sizing_rules.PER_SOCKET_TABLE, ids=lambda row: "%d.%d" % row["kernel"])
+@pytest.mark.parametrize("row", sizing_memory.PER_SOCKET_TABLE, ids=lambda row: "%d.%d" % row["kernel"])
 def test_every_row_names_its_source(row):
     assert re.match(r"^20\d\d-\d\d-\d\d$", row["date"]), row
     assert row["release"].startswith("%d.%d." % row["kernel"]), row  # the kernel it was measured on
@@ -46,7 +46,7 @@ def test_every_row_names_its_source(row):
 
 
 def test_one_row_per_kernel_line_of_the_test_bed_and_the_host():
-    assert sorted(row["kernel"] for row in sizing_rules.PER_SOCKET_TABLE) == LINES
+    assert sorted(row["kernel"] for row in sizing_memory.PER_SOCKET_TABLE) == LINES
 
 
 def test_the_table_is_within_10_percent_of_the_stored_measurement_on_every_line():
@@ -54,7 +54,7 @@ def test_the_table_is_within_10_percent_of_the_stored_measurement_on_every_line(
         pytest.skip("bench/results is not part of this tree (ansible-test's copy); the checkout's pytest runs it")
     with open(RESULTS) as handle:
         measured = json.load(handle)["rows"]
-    for row in sizing_rules.PER_SOCKET_TABLE:
+    for row in sizing_memory.PER_SOCKET_TABLE:
         line = "%d.%d" % row["kernel"]
         for side in ("server", "client"):
             figure = [item for item in measured if item["line"] == line and item["side"] == side]
@@ -76,7 +76,7 @@ def test_the_table_is_within_10_percent_of_the_stored_measurement_on_every_line(
 ])
 def test_a_kernel_uses_its_line_or_the_nearest_older_one_and_explain_says_which(release, line, match):
     plan = plan_for({"target_connections": 100000}, memory_bytes=16 * GIB, kernel_release=release)
-    row = [item for item in sizing_rules.PER_SOCKET_TABLE if "%d.%d" % item["kernel"] == line][0]
+    row = [item for item in sizing_memory.PER_SOCKET_TABLE if "%d.%d" % item["kernel"] == line][0]
     estimate = plan["memory_estimate"]
     assert estimate["per_socket_bytes"] == row["bytes"]
     assert estimate["slab_bytes"] == 100000 * row["bytes"]
