@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Every plan of the fixture hosts and the seeds' hosts, as one JSON document: a restructure must leave it
 byte-identical (issue 20).
 

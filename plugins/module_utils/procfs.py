@@ -119,7 +119,6 @@ def read_meminfo(proc_path):
     return result
 
 
-
 def host_memory_bytes(proc_path, limit_bytes=None):
     """MemTotal from proc_path/meminfo, or the cgroup limit when smaller; None when unreadable."""
     total = read_meminfo(proc_path).get("MemTotal")
@@ -130,6 +129,7 @@ def host_memory_bytes(proc_path, limit_bytes=None):
 
 def page_size():
     return os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
 
 def count_cpus(sys_path):
     """Online CPUs from sys/devices/system/cpu/online ("0-3,8"), else os.cpu_count()."""

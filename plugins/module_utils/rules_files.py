@@ -14,7 +14,7 @@ from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaul
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_memory import (
     SAFE_MEMORY_FRACTION, sockets_that_fit)
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_policy import (
-    dependency_reason, finding_reason, in_force, live, plan_key, settable, workload_reason)
+    dependency_reason, finding_reason, live, plan_key, settable, workload_reason)
 
 FD_HEADROOM_FRACTION = 0.10  # descriptors on top of the sockets (logs, pipes, epoll, ...)
 EPOLL_WATCH_HEADROOM = 1.10  # watches on top of the sockets (pipes, timers, signalfds in the same event loops)
@@ -41,11 +41,11 @@ def rule_epoll_watches(ctx):
     if settable(host, key):
         plan_key(ctx, key, need, reason, formula, {"sockets": sockets}, source)
         return
-    in_force = live(host, key)
-    if need and in_force is not None and need > in_force:
+    live_value = live(host, key)
+    if need and live_value is not None and need > live_value:
         ctx["skip_wanted"][key] = need
         ctx["warnings"].append("epoll: fs.epoll.max_user_watches is %d but %d sockets in one user's epoll instances "
-                               "need %d; it is global: raise it on the host" % (in_force, sockets, need))
+                               "need %d; it is global: raise it on the host" % (live_value, sockets, need))
 
 
 def rule_files(ctx):
