@@ -38,6 +38,17 @@ description:
     Services keep their old limit until restarted; see RV(restart_needed).
   - Fails with one message naming the need for root before reading anything as writable when it
     would write under C(/) without root.
+attributes:
+  check_mode:
+    description: Predicts the changes and writes nothing.
+    support: full
+  diff_mode:
+    description: Returns the limits.d file and the systemd drop-ins before and after.
+    support: full
+  platform:
+    description: Linux hosts (reads /proc, /sys and netlink).
+    support: full
+    platforms: linux
 options:
   soft:
     description: Soft limit of login sessions.

@@ -51,6 +51,17 @@ description:
     the processes whose C(/proc/PID/cgroup) names C(<name>.service), else those whose C(/proc/PID/comm) is
     the name; of those, the one whose parent is not in the set.
   - Never changes anything; C(changed) is always false.
+attributes:
+  check_mode:
+    description: Reads only; check mode runs the same reads and returns the same facts.
+    support: full
+  diff_mode:
+    description: Nothing is changed, so there is no diff.
+    support: none
+  platform:
+    description: Linux hosts (reads /proc, /sys and netlink).
+    support: full
+    platforms: linux
 options:
   proc_path:
     description: Root of the proc file system to read. Another value lets tests use fixture trees.

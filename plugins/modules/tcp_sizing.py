@@ -30,6 +30,17 @@ description:
   - Keys the kernel does not have, and global keys inside a container, go to RV(plan.skipped) with the
     reason instead of RV(plan.sysctl). C(net.ipv4.tcp_tw_recycle) is never emitted.
   - Bad input fails with a message naming the option and the rule it breaks.
+attributes:
+  check_mode:
+    description: Pure computation; check mode returns the same plan.
+    support: full
+  diff_mode:
+    description: Nothing is changed, so there is no diff.
+    support: none
+  platform:
+    description: Linux hosts (reads /proc, /sys and netlink).
+    support: full
+    platforms: linux
 options:
   facts:
     description:

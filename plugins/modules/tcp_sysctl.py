@@ -35,6 +35,17 @@ description:
     applies add newly touched keys without overwriting earlier records. O(state=absent) restores them,
     removes the persist file and the record.
   - Runs hold an exclusive C(flock) on O(state_dir)/lock so two runs on one host never interleave.
+attributes:
+  check_mode:
+    description: Predicts the changes and writes nothing, not even O(state_dir).
+    support: full
+  diff_mode:
+    description: Returns the live values and the sysctl.d file before and after.
+    support: full
+  platform:
+    description: Linux hosts (reads /proc, /sys and netlink).
+    support: full
+    platforms: linux
 options:
   settings:
     description:

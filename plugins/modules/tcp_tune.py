@@ -33,6 +33,17 @@ description:
     anything is written; so does an interface in O(txqueuelen_interfaces) that the host does not have, or a service
     in O(services) without a unit file while systemd runs (without systemd, for example in a container, it is a
     warning). An unexpected error fails with its message and the traceback in C(exception), never a bare traceback.
+attributes:
+  check_mode:
+    description: Runs the same path (facts, plan, validation, lockout checks) and writes nothing.
+    support: full
+  diff_mode:
+    description: Returns the diffs of live values and files of the three components.
+    support: full
+  platform:
+    description: Linux hosts (reads /proc, /sys and netlink).
+    support: full
+    platforms: linux
 options:
   state:
     description: V(present) plans and applies; V(absent) reverts what earlier runs wrote (limits first).

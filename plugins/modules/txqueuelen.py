@@ -33,6 +33,17 @@ description:
     or O(state=absent) removes it.
   - With O(values), every interface is set and persisted by this one call, so the persisted file holds
     all of them and a second call with the same map changes nothing.
+attributes:
+  check_mode:
+    description: Predicts the changes and writes nothing.
+    support: full
+  diff_mode:
+    description: Returns the live txqueuelen and the udev rule or .link files before and after.
+    support: full
+  platform:
+    description: Linux hosts (reads /proc, /sys and netlink).
+    support: full
+    platforms: linux
 options:
   interfaces:
     description:
