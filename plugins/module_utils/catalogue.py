@@ -554,6 +554,20 @@ def validation_errors(key, value, kernel=None, page_size=4096, context=None):
     return errors
 
 
+def parse_port_item(item):
+    """One item of a port list, a port (8080 or '8080') or a 'low-high' range, -> (low, high) as written;
+    the one parser of port lists (reserved ports as a sysctl value and as a workload number). ValueError
+    when it is neither; 1..65535 and low <= high are the callers' checks."""
+    if isinstance(item, bool) or not isinstance(item, (int, str)):
+        raise ValueError("%r is not a port or a low-high range" % (item,))
+    if isinstance(item, int):
+        return item, item
+    bounds = item.split("-")
+    if len(bounds) > 2 or not all(bound.strip().isdigit() for bound in bounds):
+        raise ValueError("%r is not a port or a low-high range" % item)
+    return int(bounds[0]), int(bounds[-1])
+
+
 def parse_port_ranges(text):
     """'8080,8081, 9000-9010' -> [(8080, 8081), (9000, 9010)]: merged (adjacent and overlapping) and sorted.
 
@@ -561,13 +575,10 @@ def parse_port_ranges(text):
     """
     items = []
     for item in [part for part in str(text).replace(" ", "").split(",") if part]:
-        bounds = item.split("-")
-        if len(bounds) > 2 or not all(bound.isdigit() for bound in bounds):
-            raise ValueError("%r is not a port or a low-high range" % item)
-        numbers = [int(bound) for bound in bounds]
-        if not all(1 <= number <= 65535 for number in numbers) or numbers != sorted(numbers):
+        low, high = parse_port_item(item)
+        if not (1 <= low <= high <= 65535):
             raise ValueError("%r must be ports 1..65535, low before high" % item)
-        items.append((numbers[0], numbers[-1]))
+        items.append((low, high))
     return merge_port_ranges(items)
 
 
@@ -590,16 +601,16 @@ def format_port_ranges(ranges):
 def _reserved_ports_errors(key, value):
     errors = []
     for item in [part for part in str(value).replace(" ", "").split(",") if part]:
-        bounds = item.split("-")
-        if len(bounds) > 2 or not all(bound.isdigit() for bound in bounds):
+        try:
+            low, high = parse_port_item(item)
+        except ValueError:
             errors.append("%s: %r is not a port or a low-high range" % (key.name, item))
             continue
-        numbers = [int(bound) for bound in bounds]
-        if numbers == sorted(numbers) and numbers[0] == 0 and numbers[-1] <= 65535:
+        if low == 0 and low <= high <= 65535:
             errors.append("%s: %r must be ports 1..65535, low before high: port 0 is a policy bound of "
                           "tcptune.linux (the kernel accepts %s; %s)"
                           % (key.name, item, _kernel_accepts(key), key.policy))
-        elif not all(1 <= number <= 65535 for number in numbers) or numbers != sorted(numbers):
+        elif not (1 <= low <= high <= 65535):
             errors.append("%s: %r must be ports 1..65535, low before high" % (key.name, item))
     return errors
 

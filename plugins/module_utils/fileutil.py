@@ -41,9 +41,10 @@ def read_text(path):
 
 def read_file(path):
     # type: (str) -> Optional[str]
+    """The file's text, or None when it is absent or unreadable (EACCES, EINVAL from sysfs, not UTF-8)."""
     try:
         return read_text(path)
-    except (IOError, OSError):
+    except (IOError, OSError, UnicodeDecodeError):
         return None
 
 

@@ -272,7 +272,7 @@ def rates_between(previous, current, seconds):
 
 
 def _boot_id(proc_path):
-    return (procfs.read_text(os.path.join(proc_path, "sys/kernel/random/boot_id")) or "").strip()
+    return (read_file(os.path.join(proc_path, "sys/kernel/random/boot_id")) or "").strip()
 
 
 def load_state(text, boot_id, now):

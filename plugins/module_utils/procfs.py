@@ -17,6 +17,7 @@ import os
 import time
 
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue
+from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import read_file
 
 # Keys that only the init network namespace has (kernel-tcp-facts.md section 2): their
 # absence means this /proc/sys belongs to a child netns, whatever pid 1 is.
@@ -29,18 +30,9 @@ UNLIMITED = -1  # how an "unlimited" rlimit is reported
 CGROUP_V1_UNLIMITED_FROM = 1 << 62
 
 
-def read_text(path):
-    """The file's text, or None when it is absent or unreadable (EACCES, EINVAL from sysfs...)."""
-    try:
-        with open(path, "r") as handle:
-            return handle.read()
-    except (IOError, OSError, UnicodeDecodeError):
-        return None
-
-
 def read_int(path):
     """A file holding one integer, or None."""
-    text = read_text(path)
+    text = read_file(path)
     try:
         return int(text.strip()) if text is not None else None
     except ValueError:
@@ -72,7 +64,7 @@ def read_counters(proc_path):
     counters = {}
     sources = {}
     for relpath in SNMP_FILES:
-        pairs = parse_pairs(read_text(os.path.join(proc_path, relpath)))
+        pairs = parse_pairs(read_file(os.path.join(proc_path, relpath)))
         for name in pairs:
             sources[name.split(".", 1)[0]] = "/proc/" + relpath
         counters.update(pairs)
@@ -89,7 +81,7 @@ def read_sockstat(proc_path, page_size):
     """sockstat + sockstat6 in the facts shape; mem in pages and bytes."""
     rows = {}
     for relpath in ("net/sockstat", "net/sockstat6"):
-        for line in (read_text(os.path.join(proc_path, relpath)) or "").splitlines():
+        for line in (read_file(os.path.join(proc_path, relpath)) or "").splitlines():
             if ":" in line:
                 rows[line.split(":", 1)[0]] = _fields(line)
     tcp = rows.get("TCP", {})
@@ -111,7 +103,7 @@ def read_sockstat(proc_path, page_size):
 def read_meminfo(proc_path):
     """/proc/meminfo -> {"MemTotal": bytes, ...} (kB lines converted to bytes)."""
     result = {}
-    for line in (read_text(os.path.join(proc_path, "meminfo")) or "").splitlines():
+    for line in (read_file(os.path.join(proc_path, "meminfo")) or "").splitlines():
         parts = line.split()
         if len(parts) >= 2 and parts[1].isdigit():
             factor = 1024 if len(parts) > 2 and parts[2] == "kB" else 1
@@ -133,7 +125,7 @@ def page_size():
 
 def count_cpus(sys_path):
     """Online CPUs from sys/devices/system/cpu/online ("0-3,8"), else os.cpu_count()."""
-    text = (read_text(os.path.join(sys_path, "devices/system/cpu/online")) or "").strip()
+    text = (read_file(os.path.join(sys_path, "devices/system/cpu/online")) or "").strip()
     total = 0
     try:
         for item in [part for part in text.split(",") if part]:
@@ -145,7 +137,7 @@ def count_cpus(sys_path):
 
 
 def read_kernel(proc_path, sys_path, page_size=None):
-    release = (read_text(os.path.join(proc_path, "sys/kernel/osrelease")) or "").strip()
+    release = (read_file(os.path.join(proc_path, "sys/kernel/osrelease")) or "").strip()
     if not release and proc_path == "/proc":
         release = os.uname()[2]
     meminfo = read_meminfo(proc_path)
@@ -207,10 +199,10 @@ def detect_namespace(proc_path, root_path=None):
     markers = [os.path.join(root_path, ".dockerenv"), os.path.join(root_path, "run/.containerenv")] if root_path else []
     container = not init_netns or any(os.path.exists(path) for path in markers)
     if not container:
-        environ = read_text(os.path.join(proc_path, "1/environ")) or ""
+        environ = read_file(os.path.join(proc_path, "1/environ")) or ""
         container = any(item.startswith("container=") for item in environ.split("\0"))
     if not container:
-        cgroup = read_text(os.path.join(proc_path, "1/cgroup")) or ""
+        cgroup = read_file(os.path.join(proc_path, "1/cgroup")) or ""
         container = any(marker in cgroup for marker in CONTAINER_CGROUP_MARKERS)
     return {"init_netns": init_netns, "proc_sys_writable": writable, "container": container}
 
@@ -221,7 +213,7 @@ def _cgroup_membership(proc_path):
     A v1 line naming the memory controller wins (hybrid hosts keep memory on v1); else the v2 "0::" line.
     """
     unified = None
-    for line in (read_text(os.path.join(proc_path, "self/cgroup")) or "").splitlines():
+    for line in (read_file(os.path.join(proc_path, "self/cgroup")) or "").splitlines():
         parts = line.split(":", 2)
         if len(parts) != 3:
             continue
@@ -239,7 +231,7 @@ def _cgroup_mount(proc_path, sys_path, version):
     for v1. Mount points under /sys are taken relative to sys_path, so fixture trees work; without
     mountinfo, the usual places.
     """
-    for line in (read_text(os.path.join(proc_path, "self/mountinfo")) or "").splitlines():
+    for line in (read_file(os.path.join(proc_path, "self/mountinfo")) or "").splitlines():
         fields, dummy, tail = line.partition(" - ")
         fields, tail = fields.split(), tail.split()
         if len(fields) < 5 or len(tail) < 3:
@@ -256,7 +248,7 @@ def _cgroup_mount(proc_path, sys_path, version):
 
 def _memory_limit(directory, version):
     """The limit set in one cgroup directory: bytes, 0 for none, None when unreadable."""
-    text = (read_text(os.path.join(directory, "memory.max" if version == 2 else "memory.limit_in_bytes")) or "").strip()
+    text = (read_file(os.path.join(directory, "memory.max" if version == 2 else "memory.limit_in_bytes")) or "").strip()
     if text == "max":
         return 0
     try:
@@ -313,7 +305,7 @@ def read_sysctls(proc_path, kernel, init_netns):
         key = catalogue.get(name)
         path = os.path.join(proc_path, "sys", catalogue.proc_relpath(name))
         expected = catalogue.absent_reason(key, kernel, init_netns)
-        text = read_text(path)
+        text = read_file(path)
         if text is None:
             if os.path.exists(path):
                 unavailable[name] = "unreadable here (permission denied)"
@@ -336,7 +328,7 @@ def read_sysctls(proc_path, kernel, init_netns):
 
 def read_files(proc_path):
     """fs.file-nr (allocated, unused, max) and fs.nr_open."""
-    parts = (read_text(os.path.join(proc_path, "sys/fs/file-nr")) or "").split()
+    parts = (read_file(os.path.join(proc_path, "sys/fs/file-nr")) or "").split()
     numbers = [int(part) for part in parts if part.isdigit()]
     return {
         "allocated": numbers[0] if len(numbers) == 3 else None,
@@ -351,7 +343,7 @@ def _limit(text):
 
 def read_pid_nofile(proc_path, pid):
     """{soft, hard, open} of a PID from /proc/PID/limits and /proc/PID/fd, or None if it is gone."""
-    text = read_text(os.path.join(proc_path, str(pid), "limits"))
+    text = read_file(os.path.join(proc_path, str(pid), "limits"))
     if text is None:
         return None
     for line in text.splitlines():
@@ -381,7 +373,7 @@ def _pids(proc_path):
 
 
 def _ppid(proc_path, pid):
-    for line in (read_text(os.path.join(proc_path, str(pid), "status")) or "").splitlines():
+    for line in (read_file(os.path.join(proc_path, str(pid), "status")) or "").splitlines():
         if line.startswith("PPid:"):
             return int(line.split()[1])
     return None
@@ -399,10 +391,10 @@ def find_service_pid(proc_path, name):
     by_cgroup = []
     by_comm = []
     for pid in _pids(proc_path):
-        cgroup = read_text(os.path.join(proc_path, str(pid), "cgroup")) or ""
+        cgroup = read_file(os.path.join(proc_path, str(pid), "cgroup")) or ""
         if any(line.endswith(unit) or (unit + "/") in line for line in cgroup.splitlines()):
             by_cgroup.append(pid)
-        elif (read_text(os.path.join(proc_path, str(pid), "comm")) or "").strip() == short[:15]:
+        elif (read_file(os.path.join(proc_path, str(pid), "comm")) or "").strip() == short[:15]:
             by_comm.append(pid)
     members = sorted(by_cgroup or by_comm)
     for pid in members:
@@ -419,7 +411,7 @@ def read_conntrack(proc_path):
               "max": read_int(os.path.join(base, "nf_conntrack_max")),
               "buckets": read_int(os.path.join(base, "nf_conntrack_buckets")),
               "drop": None, "early_drop": None, "insert_failed": None}
-    lines = (read_text(os.path.join(proc_path, "net/stat/nf_conntrack")) or "").splitlines()
+    lines = (read_file(os.path.join(proc_path, "net/stat/nf_conntrack")) or "").splitlines()
     if lines:
         header = lines[0].split()
         for column in ("drop", "early_drop", "insert_failed"):
@@ -432,7 +424,7 @@ def read_conntrack(proc_path):
 def read_softnet(proc_path):
     """softnet_stat: hex columns processed, dropped, time_squeeze per CPU (column 13 is the CPU id on 5.x+)."""
     per_cpu = []
-    for index, line in enumerate((read_text(os.path.join(proc_path, "net/softnet_stat")) or "").splitlines()):
+    for index, line in enumerate((read_file(os.path.join(proc_path, "net/softnet_stat")) or "").splitlines()):
         columns = line.split()
         if len(columns) < 3:
             continue
@@ -488,14 +480,14 @@ def read_interfaces(sys_path, qdiscs=None):
     for name in names:
         path = os.path.join(base, name)
         speed = read_int(os.path.join(path, "speed"))
-        flags = (read_text(os.path.join(path, "flags")) or "").strip()
+        flags = (read_file(os.path.join(path, "flags")) or "").strip()
         qdisc = qdiscs.get(name) or {}
         interfaces[name] = {
             "txqueuelen": read_int(os.path.join(path, "tx_queue_len")),
             "mtu": read_int(os.path.join(path, "mtu")),
             "speed_mbps": speed if speed is not None and speed > 0 else None,
-            "duplex": (read_text(os.path.join(path, "duplex")) or "").strip() or None,
-            "operstate": (read_text(os.path.join(path, "operstate")) or "").strip() or None,
+            "duplex": (read_file(os.path.join(path, "duplex")) or "").strip() or None,
+            "operstate": (read_file(os.path.join(path, "operstate")) or "").strip() or None,
             "carrier": read_int(os.path.join(path, "carrier")),
             "admin_up": bool(int(flags, 16) & 1) if flags else None,
             "virtual": _interface_is_virtual(path),

@@ -221,18 +221,15 @@ def _port_items(value, name="reserved_ports"):
     for item in value:
         if isinstance(item, bool):
             raise SizingInputError("%s: %r is not a port" % (name, item))
-        if isinstance(item, int):
-            bounds = [item]
-        elif isinstance(item, str) and all(part.strip().isdigit() for part in item.split("-")) \
-                and len(item.split("-")) <= 2:
-            bounds = [int(part) for part in item.split("-")]
-        else:
-            raise SizingInputError("%s: %r is not a port or a 'low-high' range" % (name, item))
-        if not all(1 <= bound <= 65535 for bound in bounds):
+        try:
+            low, high = catalogue.parse_port_item(item)
+        except ValueError:
+            raise SizingInputError("%s: %r is not a port or a 'low-high' range" % (name, item)) from None
+        if not (1 <= low <= 65535 and 1 <= high <= 65535):
             raise SizingInputError("%s: %r is outside 1..65535" % (name, item))
-        if bounds[0] > bounds[-1]:
+        if low > high:
             raise SizingInputError("%s: %r must be low-high with low <= high" % (name, item))
-        items.append((bounds[0], bounds[-1]))
+        items.append((low, high))
     return catalogue.merge_port_ranges(items)
 
 
