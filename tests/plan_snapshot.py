@@ -36,6 +36,7 @@ def main():
     parser.add_argument("--coll", required=True)
     args = parser.parse_args()
     sys.path.insert(0, os.path.abspath(args.coll))
+    from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
     from ansible_collections.tcptune.linux.plugins.module_utils import procfs, sizing
 
     hosts = {}
@@ -50,11 +51,11 @@ def main():
             sys_path = os.path.join(FIXTURES, "sys", name)
             facts = procfs.gather(proc_path, sys_path if os.path.isdir(sys_path) else os.path.join(scratch, "none"),
                                   page_size=4096, sockets=False)
-            hosts[name] = sizing.host_from_facts(facts)
+            hosts[name] = sizing_inputs.host_from_facts(facts)
     finally:
         shutil.rmtree(scratch)
     for name, overrides in SEED_HOSTS.items():
-        hosts[name] = sizing.host_from_facts(None, overrides)
+        hosts[name] = sizing_inputs.host_from_facts(None, overrides)
     plans = {}
     for name, host in sorted(hosts.items()):
         for index, workload in enumerate(WORKLOADS):

@@ -25,7 +25,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from bench.lib.output import emit  # noqa: E402
-from bench.lib.playbook import sizing_module  # noqa: E402
+from bench.lib.playbook import module_utils, sizing_module  # noqa: E402
 from bench.lib.vm import Guest, guest_facts  # noqa: E402
 
 TRANSFER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest_bdp.py")
@@ -38,10 +38,10 @@ SMOKE = {"seconds": 6, "repeats": 1}
 
 def plan_buffers(guest, rate_mbit, rtt_ms):
     """The bulk_transfer plan's tcp_rmem / tcp_wmem for this guest; returns (rmem, wmem, plan inputs)."""
-    sizing = sizing_module()
+    sizing, sizing_inputs = sizing_module(), module_utils("sizing_inputs")
     facts = guest_facts(guest)
     sysctl = dict((key, guest.sysctl(key)) for key in ("net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem", "net.ipv4.tcp_mem"))
-    host = sizing.host_from_facts(None, dict(facts, sysctl=sysctl))
+    host = sizing_inputs.host_from_facts(None, dict(facts, sysctl=sysctl))
     workload = {"profile": "bulk_transfer", "bandwidth_mbps": rate_mbit, "rtt_ms": rtt_ms}
     plan = sizing.compute_plan(host, workload)
     return (plan["sysctl"].get("net.ipv4.tcp_rmem", " ".join(map(str, sysctl["net.ipv4.tcp_rmem"]))),

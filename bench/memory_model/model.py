@@ -20,12 +20,12 @@ def sizing_plan(target_connections: int, sockets_per_connection: int = 2,
     ``facts`` is ``ansible_facts.tcp`` of the target; without it the host's own /proc is read
     (read only) so the kernel release and RAM are right.
     """
-    sizing = module_utils("sizing")
+    sizing, sizing_inputs = module_utils("sizing"), module_utils("sizing_inputs")
     if facts is None:
         facts = host_facts()
     workload.update(target_connections=target_connections,
                     sockets_per_connection=sockets_per_connection)
-    return sizing.compute_plan(sizing.host_from_facts(facts), workload)
+    return sizing.compute_plan(sizing_inputs.host_from_facts(facts), workload)
 
 
 def plan_at_revision(revision: str, facts: Dict[str, Any], workload: Dict[str, Any]) -> Dict[str, Any]:
@@ -33,8 +33,8 @@ def plan_at_revision(revision: str, facts: Dict[str, Any], workload: Dict[str, A
     an earlier version judged the same host (run in a child Python, from ``git archive``)."""
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     script = ("import json, sys; sys.path.insert(0, sys.argv[1]); from ansible_collections.tcptune.linux.plugins."
-              "module_utils import sizing; given = json.load(sys.stdin); print(json.dumps(sizing.compute_plan("
-              "sizing.host_from_facts(given['facts']), given['workload'])))")
+              "module_utils import sizing, sizing_inputs; given = json.load(sys.stdin); print(json.dumps(sizing.compute_plan("
+              "sizing_inputs.host_from_facts(given['facts']), given['workload'])))")
     with tempfile.TemporaryDirectory(prefix="bench-rev-") as tmp:
         target = os.path.join(tmp, "ansible_collections", "tcptune", "linux")
         os.makedirs(target)

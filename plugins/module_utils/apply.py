@@ -5,8 +5,8 @@
 revert a batch of sysctl settings (apply_settings, revert_settings), and the one-run transaction
 over sysctl keys, nofile limits and txqueuelen together (apply_all, revert_all).
 
-Files and the lock are in fileutil.py, sysctl.d precedence and conflicts in sysctld.py; their
-names are re-exported here for the modules that import them from apply. No AnsibleModule here.
+Files and the lock are in fileutil.py, sysctl.d precedence and conflicts in sysctld.py; callers import
+them from there (nothing is re-exported). No AnsibleModule here.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,11 +20,11 @@ import os
 
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, fileutil, hoststate, limits, memory_rules
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
-from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import (  # noqa: F401 (re-exported)
-    ApplyError, Lock, atomic_write, read_file, read_text, restore, snapshot, write_text)
 from ansible_collections.tcptune.linux.plugins.module_utils import procfs
+from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import (
+    ApplyError, Lock, atomic_write, read_file, read_text, restore, snapshot, write_text)
 from ansible_collections.tcptune.linux.plugins.module_utils.procfs import in_init_netns
-from ansible_collections.tcptune.linux.plugins.module_utils.sysctld import (  # noqa: F401 (re-exported)
+from ansible_collections.tcptune.linux.plugins.module_utils.sysctld import (
     DEFAULT_PATH, DEFAULT_SYSCTL_SOURCES, MODULE_RULES_PATH, conflicts, drifted, parse_sysctl_file, render_module_rules,
     render_persist, same_value)
 

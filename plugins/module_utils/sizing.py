@@ -15,16 +15,9 @@ __metaclass__ = type
 from ansible_collections.tcptune.linux.plugins.module_utils import (
     catalogue, memory_rules, sizing_memory, sizing_policy, sizing_rules)
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
-from ansible_collections.tcptune.linux.plugins.module_utils.sizing_memory import (  # noqa: F401 (re-exported)
-    CONNTRACK_ENTRY_BYTES, PER_SOCKET_TABLE, SAFE_MEMORY_FRACTION)
+from ansible_collections.tcptune.linux.plugins.module_utils.sizing_memory import CONNTRACK_ENTRY_BYTES, SAFE_MEMORY_FRACTION
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_policy import gb_text
-from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import (  # noqa: F401 (re-exported)
-    DEFAULT_PROFILE, HOST_OVERRIDES, PROFILES, WORKLOAD_ARGUMENT_SPEC, WORKLOAD_NUMBERS, WORKLOAD_OPTIONS,
-    SizingInputError, host_from_facts, resolve_workload, validate_host, workload_from_params)
-
-__all__ = ["compute_plan", "memory_estimate", "DEFAULT_PROFILE", "HOST_OVERRIDES", "PROFILES", "WORKLOAD_NUMBERS",
-           "WORKLOAD_OPTIONS", "WORKLOAD_ARGUMENT_SPEC", "SizingInputError", "host_from_facts", "resolve_workload",
-           "validate_host", "workload_from_params", "PER_SOCKET_TABLE", "SAFE_MEMORY_FRACTION", "CONNTRACK_ENTRY_BYTES"]
+from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import resolve_workload, validate_host
 
 
 def compute_plan(host, workload):

@@ -16,8 +16,8 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.tcptune.linux.plugins.module_utils import (apply, catalogue, limits, procfs, sizing, sysctld,
-                                                                    txqueue)
+from ansible_collections.tcptune.linux.plugins.module_utils import (
+    apply, catalogue, fileutil, limits, procfs, sizing, sizing_inputs, sysctld, txqueue)
 from ansible_collections.tcptune.linux.plugins.module_utils import params as checks
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import read_file
 
@@ -68,8 +68,8 @@ def txqueuelen_request(setting, plan, interfaces=None, include_virtual=False, pe
         return dict(common, values=values) if values else None
     if text.isdigit() and int(text) > 0:
         return dict(common, patterns=list(interfaces or ["*"]), value=int(text))
-    raise apply.ApplyError("txqueuelen (tcp_tuning_txqueuelen in the role): expected auto, off or a positive "
-                           "number, got %r. Nothing was changed." % (setting,))
+    raise fileutil.ApplyError("txqueuelen (tcp_tuning_txqueuelen in the role): expected auto, off or a positive "
+                              "number, got %r. Nothing was changed." % (setting,))
 
 
 def limits_request(plan, soft=None, hard=None, services=None, login=True, default_limit=True, allow_lower=False,
@@ -184,23 +184,23 @@ def _under(root, path):
 
 def run(params, check_mode=False):
     """The whole run for module parameters ``params`` (see plugins/modules/tcp_tune.py). Returns
-    (result for the report, diffs, warnings); raises ApplyError or sizing.SizingInputError."""
+    (result for the report, diffs, warnings); raises ApplyError or sizing_inputs.SizingInputError."""
     proc_path, sys_path = params["proc_path"], params["sys_path"]
     components = select_components(params.get("run_tags"), params.get("skip_tags"), params.get("components"))
     warnings = []
     namespace = procfs.detect_namespace(proc_path)
     if not namespace["proc_sys_writable"] and components:
         if not check_mode:
-            raise apply.ApplyError("%s/sys is not writable for this user; run as root (become: true). Nothing was "
-                                   "changed. (If /proc/sys is mounted read-only on purpose, audit this host in check "
-                                   "mode.)" % proc_path)
+            raise fileutil.ApplyError("%s/sys is not writable for this user; run as root (become: true). Nothing "
+                                      "was changed. (If /proc/sys is mounted read-only on purpose, audit this host in "
+                                      "check mode.)" % proc_path)
         warnings.append("%s/sys is not writable for this user, so every key reads as read-only and nothing is "
                         "planned for it; run with become: true for a meaningful audit." % proc_path)
     if params["state"] == "present":
         error = sysctld.boot_path_error(params["sysctl_path"], params["root"],
                                         option=checks.label("sysctl_path", params.get("option_names")))
         if error:
-            raise apply.ApplyError("%s. Nothing was changed." % error)
+            raise fileutil.ApplyError("%s. Nothing was changed." % error)
     gather = dict(proc_path=proc_path, sys_path=sys_path, sockets=params["sockets"],
                   services=params.get("services") or ())
     facts = procfs.gather(sample_seconds=params.get("sample_seconds") or 0, **gather)
@@ -218,11 +218,11 @@ def run(params, check_mode=False):
         outcome = apply.revert_all(components, txqueuelen_request=txq_paths, **common)
     else:
         mode = "audit" if params.get("audit") else ("check" if check_mode else "apply")
-        workload = sizing.workload_from_params(params)
+        workload = sizing_inputs.workload_from_params(params)
         # What earlier runs persisted: the plan keeps it while it is live, so a re-run never drops it.
         persisted = sysctld.parse_sysctl_file(read_file(params["sysctl_path"]) or "")
         full_plan = params.get("plan") or sizing.compute_plan(
-            sizing.host_from_facts(facts, {"persisted": persisted, "in_init_netns": host_scope}), workload)
+            sizing_inputs.host_from_facts(facts, {"persisted": persisted, "in_init_netns": host_scope}), workload)
         plan = plan_view(full_plan, params.get("explain") or "planned")
         if not full_plan.get("feasible", True):
             components = []  # an infeasible plan changes nothing; the role fails the host on it
@@ -242,7 +242,7 @@ def run(params, check_mode=False):
             settings=settings if "sysctl" in components else None,
             limits_request=nofile if "limits" in components else None,
             txqueuelen_request=txq if "txqueuelen" in components else None,
-            policy=params["policy"], sysctl_sources=[_under(root, path) for path in apply.DEFAULT_SYSCTL_SOURCES],
+            policy=params["policy"], sysctl_sources=[_under(root, path) for path in sysctld.DEFAULT_SYSCTL_SOURCES],
             persist_only=full_plan.get("persist_only") if "sysctl" in components else None, **common)
     sysctl = outcome.get("sysctl") or {}
     warnings.extend(sysctl.get("warnings") or [])

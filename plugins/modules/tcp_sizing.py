@@ -174,6 +174,7 @@ plan:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import procfs, sizing
 
 
@@ -205,7 +206,7 @@ def main():
             kernel_release=dict(type="str"),
             interfaces=dict(type="dict"),
             in_init_netns=dict(type="bool"),
-            **sizing.WORKLOAD_ARGUMENT_SPEC
+            **sizing_inputs.WORKLOAD_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
@@ -216,10 +217,10 @@ def main():
                          ("memory_bytes", "memory_limit_bytes", "page_size", "cpus", "kernel_release", "interfaces",
                           "in_init_netns"))
         overrides["interfaces"] = _speeds(overrides["interfaces"])
-        host = sizing.host_from_facts(facts, overrides)
-        workload = sizing.workload_from_params(params)
+        host = sizing_inputs.host_from_facts(facts, overrides)
+        workload = sizing_inputs.workload_from_params(params)
         plan = sizing.compute_plan(host, workload)
-    except sizing.SizingInputError as error:
+    except sizing_inputs.SizingInputError as error:
         module.fail_json(msg=str(error))
     for message in plan["warnings"]:
         if message.startswith("infeasible"):

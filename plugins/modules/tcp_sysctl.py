@@ -205,6 +205,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tcptune.linux.plugins.module_utils import fileutil
 from ansible_collections.tcptune.linux.plugins.module_utils import apply, limits, sysctld
 from ansible_collections.tcptune.linux.plugins.module_utils.procfs import in_init_netns
 
@@ -237,7 +238,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             settings=dict(type="dict", default={}),
-            path=dict(type="path", default=apply.DEFAULT_PATH),
+            path=dict(type="path", default=sysctld.DEFAULT_PATH),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             policy=dict(type="str", choices=["set", "raise"], default="set", aliases=["mode"],
                         deprecated_aliases=[dict(name="mode", version="2.0.0", collection_name="tcptune.linux")]),
@@ -276,7 +277,7 @@ def main():
             result = apply.revert_settings(
                 path=params["path"], state_dir=params["state_dir"], proc_path=params["proc_path"],
                 check_mode=module.check_mode, lock_timeout=params["lock_timeout"])
-    except apply.ApplyError as exc:
+    except fileutil.ApplyError as exc:
         module.fail_json(msg=str(exc), **exc.result)
     except (IOError, OSError) as exc:
         module.fail_json(msg="%s: %s" % (exc.filename or "(no path)", exc.strerror or exc), failed_path=exc.filename)

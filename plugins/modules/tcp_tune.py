@@ -274,7 +274,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcptune.linux.plugins.module_utils import limits, params as checks, sizing, tune, txqueue
+from ansible_collections.tcptune.linux.plugins.module_utils import limits, params as checks, sizing_inputs, tune, txqueue
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError
 
 
@@ -309,7 +309,7 @@ def main():
             option_names=dict(type="str", choices=list(checks.OPTION_NAMES), default="module"),
             role_variables=dict(type="list", elements="str"),
             role_known_variables=dict(type="list", elements="str"),
-            **sizing.WORKLOAD_ARGUMENT_SPEC
+            **sizing_inputs.WORKLOAD_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
@@ -319,7 +319,7 @@ def main():
             params[key] = int(params[key])
     try:
         run(module, params)
-    except (ApplyError, sizing.SizingInputError) as exc:
+    except (ApplyError, sizing_inputs.SizingInputError) as exc:
         module.fail_json(msg=str(exc), **getattr(exc, "result", {}))
     except (IOError, OSError) as exc:
         module.fail_json(msg="%s: %s" % (exc.filename or "(no path)", exc.strerror or exc), failed_path=exc.filename)

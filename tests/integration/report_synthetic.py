@@ -9,6 +9,7 @@ So the plans, reasons, formulas and evidence are the collection's own, and what 
 
 import random
 
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import diagnosis, sizing, tune
 
 GIB = 1024 ** 3
@@ -99,7 +100,7 @@ def result(rng, name, mode, status):
         workload = {"profile": "proxy", "target_connections": 200000}  # a host the report calls changed has changes
     memory = memory_gib * GIB + rng.choice([0, -64, -128, -192]) * 1024 * 1024  # what firmware leaves differs
     facts = _facts(rng, memory, cpus, kernel, container)
-    host = sizing.host_from_facts(facts)
+    host = sizing_inputs.host_from_facts(facts)
     plan = sizing.compute_plan(host, workload)
     settings = dict(plan["sysctl"])
     before = dict(facts["sysctl"])
@@ -141,7 +142,7 @@ def result(rng, name, mode, status):
 
 def _infeasible(rng, name):
     (memory_gib, cpus, kernel, dummy) = _weighted(rng, HOST_CLASSES)
-    host = sizing.host_from_facts(None, {"memory_bytes": memory_gib * GIB, "cpus": cpus, "kernel_release": kernel})
+    host = sizing_inputs.host_from_facts(None, {"memory_bytes": memory_gib * GIB, "cpus": cpus, "kernel_release": kernel})
     plan = sizing.compute_plan(host, {"profile": "high_concurrency_server",
                                       "target_connections": min(memory_gib * rng.choice([400000, 600000]), 50000000)})
     return {"task": "Refuse an infeasible plan", "plan": tune.plan_view(plan), "profile": "high_concurrency_server",

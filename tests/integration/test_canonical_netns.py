@@ -16,6 +16,7 @@ import subprocess
 
 import pytest
 
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, sizing
 from preconditions import needs_unshare
 
@@ -55,7 +56,7 @@ def test_reserved_ports_canonical_form_is_the_kernels(text):
 
 
 def test_planned_reserved_ports_read_back_equal():
-    plan = sizing.compute_plan(sizing.host_from_facts(None, {"memory_bytes": 8 << 30, "kernel_release": "6.18.0"}),
+    plan = sizing.compute_plan(sizing_inputs.host_from_facts(None, {"memory_bytes": 8 << 30, "kernel_release": "6.18.0"}),
                                {"reserved_ports": [8080, 8081, 8082, "9000-9010", "9005-9020"]})
     text = plan["sysctl"]["net.ipv4.ip_local_reserved_ports"]
     assert kernel_reads_back(RESERVED, text) == text == "8080-8082,9000-9020"
@@ -63,7 +64,7 @@ def test_planned_reserved_ports_read_back_equal():
 
 def test_planned_port_range_reads_back_equal():
     plan = sizing.compute_plan(
-        sizing.host_from_facts(None, {"memory_bytes": 8 << 30, "kernel_release": "6.18.0", "listening_ports": [20000],
+        sizing_inputs.host_from_facts(None, {"memory_bytes": 8 << 30, "kernel_release": "6.18.0", "listening_ports": [20000],
                                       "sysctl": {"net.ipv4.tcp_timestamps": 0}}),
         {"outbound_rate": 600})
     text = plan["sysctl"]["net.ipv4.ip_local_port_range"]

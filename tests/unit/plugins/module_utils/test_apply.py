@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from ansible_collections.tcptune.linux.plugins.module_utils import procfs
 from ansible_collections.tcptune.linux.plugins.module_utils import apply, catalogue, fileutil, sysctld
 
 # Kernel-formatted text: triples and pairs are tab-separated, like the real /proc/sys.
@@ -101,11 +102,11 @@ def test_nothing_to_set_leaves_a_host_without_our_file_untouched(env):
 
 def test_same_value_compares_values_not_text():
     rmem = catalogue.get("net.ipv4.tcp_rmem")
-    assert apply.same_value(rmem, "4096\t131072\t6291456", [4096, 131072, 6291456])
-    assert not apply.same_value(rmem, "4096 131072 6291456", "4096 131072 6291457")
+    assert sysctld.same_value(rmem, "4096\t131072\t6291456", [4096, 131072, 6291456])
+    assert not sysctld.same_value(rmem, "4096 131072 6291456", "4096 131072 6291457")
     ports = catalogue.get("net.ipv4.ip_local_reserved_ports")
-    assert apply.same_value(ports, "8080,9000-9010", "8080, 9000-9010")
-    assert not apply.same_value(catalogue.get("net.core.somaxconn"), None, 4096)
+    assert sysctld.same_value(ports, "8080,9000-9010", "8080, 9000-9010")
+    assert not sysctld.same_value(catalogue.get("net.core.somaxconn"), None, 4096)
 
 
 def test_raise_is_elementwise_and_keeps_triples_ordered():
@@ -119,21 +120,21 @@ def test_raise_is_elementwise_and_keeps_triples_ordered():
 
 def test_in_init_netns_follows_global_only_entries(tmpdir):
     # apply uses procfs' detector; the trees it builds must read as the namespace they model
-    assert apply.in_init_netns(make_proc(tmpdir.join("a"), init=True))
-    assert not apply.in_init_netns(make_proc(tmpdir.join("b"), init=False))
+    assert procfs.in_init_netns(make_proc(tmpdir.join("a"), init=True))
+    assert not procfs.in_init_netns(make_proc(tmpdir.join("b"), init=False))
 
 
 def test_parse_sysctl_file_syntax():
     text = "# c\n; c\nnet.core.somaxconn = 1024\n-net/ipv4/tcp_fin_timeout=30\n\nbad line\n"
-    assert apply.parse_sysctl_file(text) == {"net.core.somaxconn": "1024",
-                                             "net.ipv4.tcp_fin_timeout": "30"}
+    assert sysctld.parse_sysctl_file(text) == {"net.core.somaxconn": "1024",
+                                               "net.ipv4.tcp_fin_timeout": "30"}
 
 
 # ------------------------------------------------------------------ validation
 
 def test_all_errors_reported_at_once_and_nothing_changed(env):
     before = snapshot(env["root"])
-    with pytest.raises(apply.ApplyError) as caught:
+    with pytest.raises(fileutil.ApplyError) as caught:
         run(env, {"net.ipv4.no_such_key": 1,
                   "net.core.somaxconn": "many",
                   "net.ipv4.tcp_rmem": [4096, 87380, 65536],
@@ -196,7 +197,7 @@ def test_writes_follow_catalogue_order_and_skip_equal_values(env):
 
     def recording_writer(path, text):
         written.append(os.path.relpath(path, env["proc_path"]))
-        apply.write_text(path, text)
+        fileutil.write_text(path, text)
 
     run(env, {"net.ipv4.tcp_fin_timeout": 30, "net.core.somaxconn": 8192, "fs.nr_open": 2097152,
               "net.ipv4.ip_local_port_range": [32768, 60999]}, writer=recording_writer)
@@ -251,7 +252,7 @@ def test_global_key_never_written_from_child_netns_even_if_writable(tmpdir):
 def test_unsupported_fail_stops_before_any_change(tmpdir):
     proc = make_proc(tmpdir, init=False)
     before = snapshot(tmpdir)
-    with pytest.raises(apply.ApplyError) as caught:
+    with pytest.raises(fileutil.ApplyError) as caught:
         apply.apply_settings({"fs.file-max": 4000000, "net.core.somaxconn": 65535},
                              path=str(tmpdir.join("x.conf")), state_dir=str(tmpdir.join("s")),
                              proc_path=proc, unsupported="fail", sysctl_sources=[])
@@ -276,9 +277,9 @@ def test_failed_write_rolls_back_and_leaves_files(env):
     def failing_writer(path, text):
         if path.endswith("tcp_rmem"):
             raise OSError(22, "Invalid argument")
-        apply.write_text(path, text)
+        fileutil.write_text(path, text)
 
-    with pytest.raises(apply.ApplyError) as caught:
+    with pytest.raises(fileutil.ApplyError) as caught:
         run(env, {"fs.nr_open": 2097152, "net.core.somaxconn": 65535,
                   "net.ipv4.tcp_rmem": [4096, 131072, 33554432], "net.ipv4.tcp_fin_timeout": 30},
             writer=failing_writer)
@@ -295,9 +296,9 @@ def test_failed_write_rolls_back_and_leaves_files(env):
 
 def test_read_back_mismatch_rolls_back(env):
     def lying_writer(path, text):
-        apply.write_text(path, "7" if text == "30" else text)
+        fileutil.write_text(path, "7" if text == "30" else text)
 
-    with pytest.raises(apply.ApplyError) as caught:
+    with pytest.raises(fileutil.ApplyError) as caught:
         run(env, {"net.core.somaxconn": 65535, "net.ipv4.tcp_fin_timeout": 30}, writer=lying_writer)
     assert "net.ipv4.tcp_fin_timeout" in str(caught.value) and "read back '7'" in str(caught.value)
     assert live(env["proc_path"], "net.core.somaxconn") == "4096\n"
@@ -312,9 +313,9 @@ def test_rollback_keeps_earlier_state_record(env):
     def failing_writer(path, text):
         if path.endswith("fin_timeout"):
             raise OSError(13, "Permission denied")
-        apply.write_text(path, text)
+        fileutil.write_text(path, text)
 
-    with pytest.raises(apply.ApplyError):
+    with pytest.raises(fileutil.ApplyError):
         run(env, {"net.core.somaxconn": 8192, "fs.nr_open": 2097152, "net.ipv4.tcp_fin_timeout": 30},
             writer=failing_writer)
     assert open(apply.state_file(env["state_dir"], env["path"])).read() == record
@@ -358,8 +359,8 @@ def test_same_name_in_higher_priority_directory_masks_our_file(tmpdir):
     etc = tmpdir.join("etc").ensure(dir=True)
     lib = tmpdir.join("lib").ensure(dir=True)
     etc.join("60-tcptune.conf").write("net.core.somaxconn = 128\n")
-    found = apply.conflicts(str(lib.join("60-tcptune.conf")), {"net.core.somaxconn": 65535},
-                            [str(etc), str(lib)])
+    found = sysctld.conflicts(str(lib.join("60-tcptune.conf")), {"net.core.somaxconn": 65535},
+                              [str(etc), str(lib)])
     assert found == {"net.core.somaxconn": [{"file": str(etc.join("60-tcptune.conf")), "value": "128"}]}
 
 
@@ -404,7 +405,7 @@ def test_lock_times_out_when_held(env):
     holder = os.open(os.path.join(env["state_dir"], "lock"), os.O_RDWR | os.O_CREAT)
     fcntl.flock(holder, fcntl.LOCK_EX)
     try:
-        with pytest.raises(apply.ApplyError) as caught:
+        with pytest.raises(fileutil.ApplyError) as caught:
             run(env, {"net.core.somaxconn": 8192}, lock_timeout=0.3)
         assert "another tcptune run holds" in str(caught.value)
         assert live(env["proc_path"], "net.core.somaxconn") == "4096\n"

@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue
 
 
@@ -306,7 +307,7 @@ def test_every_registered_rule_runs_once_per_key_in_registry_order(monkeypatch):
             return _rule(ctx, key) if key is not None else _rule(ctx)
         registry.append((spy, keys))
     monkeypatch.setattr(sizing_rules, "REGISTRY", tuple(registry))
-    plan = sizing.compute_plan(sizing.host_from_facts(None, {"memory_bytes": 16 * 1024 ** 3, "kernel_release": "6.1.0"}),
+    plan = sizing.compute_plan(sizing_inputs.host_from_facts(None, {"memory_bytes": 16 * 1024 ** 3, "kernel_release": "6.1.0"}),
                                {"profile": "proxy"})
     assert plan["feasible"] is True
     expected = [(rule.__name__, key) for rule, keys in original for key in (keys or (None,))]

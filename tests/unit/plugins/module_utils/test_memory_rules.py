@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.tcptune.linux.plugins.module_utils import fileutil
 from ansible_collections.tcptune.linux.plugins.module_utils import apply, catalogue, memory_rules
 
 GIB = 1024 ** 3
@@ -60,11 +61,11 @@ def _proc(tmpdir, mem_kb, tcp_mem="24576\t32768\t49152"):
 
 def test_plan_settings_reads_memtotal_and_refuses_before_anything(tmpdir):
     proc = _proc(tmpdir, 16 * 1024 * 1024)
-    with pytest.raises(apply.ApplyError) as error:
+    with pytest.raises(fileutil.ApplyError) as error:
         apply.plan_settings({"net.ipv4.tcp_mem": SEED_003_TCP_MEM}, proc, (6, 1, 0), True)
     assert "pages" in str(error.value) and "nothing was changed" in str(error.value)
     # a cgroup limit below MemTotal is the memory compared
-    with pytest.raises(apply.ApplyError):
+    with pytest.raises(fileutil.ApplyError):
         apply.plan_settings({"net.ipv4.tcp_mem": "24576 32768 600000"}, proc, (6, 1, 0), True,
                             memory_limit_bytes=2 * GIB)
     wanted, dummy_c, dummy_s = apply.plan_settings({"net.ipv4.tcp_mem": "24576 32768 600000"}, proc, (6, 1, 0), True)
@@ -73,7 +74,7 @@ def test_plan_settings_reads_memtotal_and_refuses_before_anything(tmpdir):
 
 def test_plan_settings_checks_buffers_against_the_live_tcp_mem(tmpdir):
     proc = _proc(tmpdir, 2 * 1024 * 1024)
-    with pytest.raises(apply.ApplyError) as error:
+    with pytest.raises(fileutil.ApplyError) as error:
         apply.plan_settings({"net.ipv4.tcp_rmem": "4096 131072 2147483647"}, proc, (6, 1, 0), True)
     assert "tcp_mem max / 8" in str(error.value)
 

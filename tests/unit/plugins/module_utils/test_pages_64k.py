@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import (
     apply, catalogue, kernel_defaults, procfs, sizing)
 
@@ -66,7 +67,7 @@ def test_bulk_transfer_plan_on_64k_pages_has_a_valid_tcp_wmem(fixture_tree):
         "net.ipv4.tcp_rmem": [65536, 131072, 33554432],
         "net.ipv4.tcp_wmem": KERNEL_TCP_WMEM_64K,
     }
-    host = sizing.host_from_facts(facts, {"sysctl": live})
+    host = sizing_inputs.host_from_facts(facts, {"sysctl": live})
     assert host["page_size"] == PAGE_64K
     plan = sizing.compute_plan(host, {"profile": "bulk_transfer"})  # no AssertionError
     row = catalogue.get("net.ipv4.tcp_wmem")

@@ -449,8 +449,8 @@ def test_a_limit_the_rlimit_can_give_is_as_planned(container, self_nofile):
 
 
 def _infeasible_plan():
-    from ansible_collections.tcptune.linux.plugins.module_utils import sizing
-    host = sizing.host_from_facts(None, {"memory_bytes": 4 * 1024 ** 3, "kernel_release": "6.18.44"})
+    from ansible_collections.tcptune.linux.plugins.module_utils import sizing, sizing_inputs
+    host = sizing_inputs.host_from_facts(None, {"memory_bytes": 4 * 1024 ** 3, "kernel_release": "6.18.44"})
     return sizing.compute_plan(host, {"profile": "high_concurrency_server", "target_connections": 1000000})
 
 

@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import (
     catalogue, kernel_defaults, memory_rules, procfs, rules_memory, sizing, sizing_memory, sizing_rules)
 
@@ -30,7 +31,7 @@ THIS_HOST_SYSCTL = {
 
 
 def plan_for(workload, **host):
-    return sizing.compute_plan(sizing.host_from_facts(None, host), workload)
+    return sizing.compute_plan(sizing_inputs.host_from_facts(None, host), workload)
 
 
 def triple(plan, key):
@@ -43,7 +44,7 @@ def test_balanced_on_the_healthy_24g_fixture_plans_no_change(fixture_tree):
     proc_path, sys_path = fixture_tree("linux-6.18-host")
     facts = procfs.gather(proc_path, sys_path, page_size=4096, sockets=False)
     assert facts["findings"] == []
-    plan = sizing.compute_plan(sizing.host_from_facts(facts), {"profile": "balanced"})
+    plan = sizing.compute_plan(sizing_inputs.host_from_facts(facts), {"profile": "balanced"})
     # 1.0.0 raised tcp_mem to 617102 822802 1234204 and rmem_max to 32 MiB here
     assert plan["sysctl"] == {} and plan["limits"] == {} and plan["txqueuelen"] == {} and plan["changes"] == []
     assert plan["skipped"] == {} and plan["feasible"] is True
@@ -72,7 +73,7 @@ def test_finding_is_a_reason_with_its_evidence():
              "sysctl": {"net.core.somaxconn": 4096},
              "findings": [{"id": "listen_queue_overflow", "severity": "warning",
                            "evidence": {"TcpExt.ListenOverflows": 1806}}]}
-    plan = sizing.compute_plan(sizing.host_from_facts(facts), {})
+    plan = sizing.compute_plan(sizing_inputs.host_from_facts(facts), {})
     assert plan["sysctl"] == {"net.core.somaxconn": "8192"}
     reason = plan["changes"][0]["reason"]
     assert reason["kind"] == "finding" and reason["evidence"] == {"TcpExt.ListenOverflows": 1806}
@@ -245,7 +246,7 @@ def test_overlapping_reserved_ports_never_go_negative():
 
 
 def test_reserved_ports_that_exhaust_the_range_are_refused():
-    with pytest.raises(sizing.SizingInputError) as error:  # 1.0.0: ZeroDivisionError
+    with pytest.raises(sizing_inputs.SizingInputError) as error:  # 1.0.0: ZeroDivisionError
         plan_for({"outbound_rate": 100, "reserved_ports": ["1-65535"]}, memory_bytes=8 * GIB,
                  kernel_release="6.18.44")
     assert str(error.value).startswith("reserved_ports:") and "at least one ephemeral port" in str(error.value)
@@ -342,7 +343,7 @@ def test_feasibility_counts_time_wait_and_conntrack():
 
 
 def test_every_planned_key_is_valid_explained_and_passes_the_memory_rules():
-    for work in ({"profile": name} for name in sorted(sizing.PROFILES)):
+    for work in ({"profile": name} for name in sorted(sizing_inputs.PROFILES)):
         plan = plan_for(work, memory_bytes=16 * GIB, kernel_release="6.1.0", conntrack_available=True)
         for key, text in plan["sysctl"].items():
             row = catalogue.get(key)
@@ -358,10 +359,10 @@ def test_host_from_facts_takes_cgroup_listening_ports_and_findings():
              "cgroup": {"version": 2, "path": "/system.slice/app.service", "memory_max_bytes": 2 * GIB},
              "sockets": {"listening_ports": [443, 22, 443]},
              "findings": [{"id": "time_wait_overflow", "evidence": {"TcpExt.TCPTimeWaitOverflow": 5210}}]}
-    host = sizing.host_from_facts(facts)
+    host = sizing_inputs.host_from_facts(facts)
     assert host["memory_limit_bytes"] == 2 * GIB and host["listening_ports"] == [22, 443]
-    assert sizing.host_from_facts(dict(facts, cgroup={"memory_max_bytes": None}))["memory_limit_bytes"] is None
-    assert sizing.host_from_facts(facts, {"memory_limit_bytes": 4 * GIB})["memory_limit_bytes"] == 4 * GIB
+    assert sizing_inputs.host_from_facts(dict(facts, cgroup={"memory_max_bytes": None}))["memory_limit_bytes"] is None
+    assert sizing_inputs.host_from_facts(facts, {"memory_limit_bytes": 4 * GIB})["memory_limit_bytes"] == 4 * GIB
     plan = sizing.compute_plan(host, {})
     # ehash 16 GB / 128 KiB = 131072: default 65536, doubled on the finding, capped by 2 GiB x 5 % / 256 B = 419430
     assert plan["sysctl"] == {"net.ipv4.tcp_max_tw_buckets": "131072"}
@@ -369,7 +370,7 @@ def test_host_from_facts_takes_cgroup_listening_ports_and_findings():
 
 
 def test_bad_host_input_names_the_option():
-    with pytest.raises(sizing.SizingInputError) as error:
+    with pytest.raises(sizing_inputs.SizingInputError) as error:
         plan_for({}, memory_bytes=8 * GIB, kernel_release="6.1.0", listening_ports=[70000])
     assert str(error.value).startswith("listening_ports:")
 
@@ -403,7 +404,7 @@ BAD_WORKLOADS = [
 
 @pytest.mark.parametrize("workload,option,rule", BAD_WORKLOADS)
 def test_bad_workload_names_option_and_rule(workload, option, rule):
-    with pytest.raises(sizing.SizingInputError) as error:
+    with pytest.raises(sizing_inputs.SizingInputError) as error:
         plan_for(workload, memory_bytes=8 * GIB, kernel_release="6.1.0")
     message = str(error.value)
     assert message.startswith(option + ":")
@@ -417,7 +418,7 @@ def test_bad_workload_names_option_and_rule(workload, option, rule):
     (dict(memory_bytes=8 * GIB, kernel_release="6.1.0", interfaces={"eth0": "fast"}), "interfaces"),
 ])
 def test_bad_host_names_option(host, option):
-    with pytest.raises(sizing.SizingInputError) as error:
+    with pytest.raises(sizing_inputs.SizingInputError) as error:
         plan_for({}, **host)
     assert str(error.value).startswith(option + ":")
 
@@ -429,7 +430,7 @@ def _bulk_plan_with_nic(root, leaves, default_qdisc="fq_codel"):
              "sysctl": {"net.core.default_qdisc": default_qdisc},
              "interfaces": {"eth0": {"speed_mbps": 10000, "virtual": False, "qdisc": root, "qdisc_leaves": leaves,
                                      "txqueuelen": 1000}}}
-    return sizing.compute_plan(sizing.host_from_facts(facts), {"profile": "bulk_transfer"})
+    return sizing.compute_plan(sizing_inputs.host_from_facts(facts), {"profile": "bulk_transfer"})
 
 
 @pytest.mark.parametrize("root, leaves, default_qdisc, planned", [

@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import diagnosis, procfs, sizing
 
 PAGE = 4096
@@ -27,7 +28,7 @@ def facts(fixture_tree):
 
 
 def plan_for(facts, workload):
-    return sizing.compute_plan(sizing.host_from_facts(facts), workload)
+    return sizing.compute_plan(sizing_inputs.host_from_facts(facts), workload)
 
 
 def tcp_mem(plan):

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, kernel_defaults, procfs, sizing
 
 GIB = 1024 ** 3
@@ -15,7 +16,7 @@ KEY = "fs.epoll.max_user_watches"
 
 
 def plan_for(workload, **host):
-    return sizing.compute_plan(sizing.host_from_facts(None, host), workload)
+    return sizing.compute_plan(sizing_inputs.host_from_facts(None, host), workload)
 
 
 def test_the_kernel_default_is_eventpoll_inits_formula(fixture_tree):
@@ -24,7 +25,7 @@ def test_the_kernel_default_is_eventpoll_inits_formula(fixture_tree):
     facts = procfs.gather(proc_path, sys_path, page_size=4096, sockets=False)
     live = facts["sysctl"][KEY]
     assert live == 5491645
-    host = sizing.host_from_facts(facts)
+    host = sizing_inputs.host_from_facts(facts)
     assert abs(kernel_defaults.epoll_max_user_watches(host) / float(live) - 1) < 0.001
     assert catalogue.get(KEY).rule == "rule_epoll_watches" and catalogue.get(KEY).netns_since is None
 

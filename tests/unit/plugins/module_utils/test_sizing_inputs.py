@@ -52,7 +52,7 @@ def _host():
     fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures")
     facts = procfs.gather(proc_path=os.path.join(fixtures, "proc", "linux-6.18-host"),
                           sys_path=os.path.join(fixtures, "sys", "linux-6.18-host"), sockets=False)
-    return sizing.host_from_facts(facts, {"conntrack_available": True})
+    return sizing_inputs.host_from_facts(facts, {"conntrack_available": True})
 
 
 def _input_error(workload, names=None):

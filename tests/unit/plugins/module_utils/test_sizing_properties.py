@@ -14,6 +14,7 @@ __metaclass__ = type
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import (
     catalogue, kernel_defaults, memory_rules, rules_ports, sizing, sizing_rules)
 
@@ -39,7 +40,7 @@ def port_items(draw):
 @st.composite
 def workloads(draw):
     workload = {
-        "profile": draw(st.sampled_from(sorted(sizing.PROFILES))),
+        "profile": draw(st.sampled_from(sorted(sizing_inputs.PROFILES))),
         "target_connections": draw(st.one_of(st.none(), st.integers(min_value=1, max_value=5000000))),
         "accept_rate": draw(rates),
         "outbound_rate": draw(rates),
@@ -80,8 +81,8 @@ def live_values(draw, ram):
 def plan(ram, kernel, workload, **host):
     try:
         return sizing.compute_plan(
-            sizing.host_from_facts(None, dict(memory_bytes=ram, kernel_release=kernel, **host)), workload)
-    except sizing.SizingInputError as error:
+            sizing_inputs.host_from_facts(None, dict(memory_bytes=ram, kernel_release=kernel, **host)), workload)
+    except sizing_inputs.SizingInputError as error:
         # the only refusal generated inputs may meet: reserved ports covering the whole range
         assert str(error).startswith("reserved_ports:") and "at least one ephemeral port" in str(error)
         return None
@@ -193,8 +194,8 @@ def test_reserved_ports_overlapping_or_exhausting(ram, kernel, items):
 
 
 def test_a_range_covering_every_ephemeral_port_is_refused():
-    with pytest.raises(sizing.SizingInputError):
-        sizing.compute_plan(sizing.host_from_facts(None, {"memory_bytes": 8 * 1024 * MIB, "kernel_release": "6.1.0"}),
+    with pytest.raises(sizing_inputs.SizingInputError):
+        sizing.compute_plan(sizing_inputs.host_from_facts(None, {"memory_bytes": 8 * 1024 * MIB, "kernel_release": "6.1.0"}),
                             {"reserved_ports": ["30000-40000", "39000-61000"]})
 
 

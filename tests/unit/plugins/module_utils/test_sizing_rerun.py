@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, rules_memory, sizing
 
 GIB = 1024 ** 3
@@ -24,10 +25,10 @@ def _host(sysctl):
 def test_second_run_plans_the_same_sysctl_and_no_change():
     workload = {"profile": "proxy", "target_connections": 20000, "accept_rate": 6000, "outbound_rate": 500,
                 "reserved_ports": ["8080", "9100-9102"]}
-    first = sizing.compute_plan(sizing.host_from_facts(None, _host({})), workload)
+    first = sizing.compute_plan(sizing_inputs.host_from_facts(None, _host({})), workload)
     assert first["sysctl"], "the workload must ask for something for this test to mean anything"
     applied = dict((key, catalogue.coerce_value(catalogue.get(key), text)) for key, text in first["sysctl"].items())
-    second = sizing.compute_plan(sizing.host_from_facts(None, _host(applied)), workload)
+    second = sizing.compute_plan(sizing_inputs.host_from_facts(None, _host(applied)), workload)
     assert second["sysctl"] == first["sysctl"]
     assert [change["key"] for change in second["changes"]
             if change["key"] in catalogue.CATALOGUE and change["before"] != change["planned"]] == []
@@ -35,7 +36,7 @@ def test_second_run_plans_the_same_sysctl_and_no_change():
 
 def test_a_higher_live_value_set_by_someone_else_is_not_taken_over():
     workload = {"profile": "proxy", "target_connections": 20000, "accept_rate": 6000}
-    plan = sizing.compute_plan(sizing.host_from_facts(None, _host({"net.core.somaxconn": 65535})), workload)
+    plan = sizing.compute_plan(sizing_inputs.host_from_facts(None, _host({"net.core.somaxconn": 65535})), workload)
     assert "net.core.somaxconn" not in plan["sysctl"]
 
 
@@ -66,10 +67,10 @@ def _facts(memory_bytes, release, sysctl, findings=()):
 def _two_runs(memory_bytes, release, workload, findings=(), **changed):
     """Plan, apply the plan to the live values, plan again: (first plan, second plan)."""
     sysctl = _live_defaults(memory_bytes, release, **changed)
-    first = sizing.compute_plan(sizing.host_from_facts(_facts(memory_bytes, release, sysctl, findings)), workload)
+    first = sizing.compute_plan(sizing_inputs.host_from_facts(_facts(memory_bytes, release, sysctl, findings)), workload)
     for key, text in first["sysctl"].items():
         sysctl[key] = catalogue.coerce_value(catalogue.get(key), text)
-    second = sizing.compute_plan(sizing.host_from_facts(_facts(memory_bytes, release, sysctl, findings)), workload)
+    second = sizing.compute_plan(sizing_inputs.host_from_facts(_facts(memory_bytes, release, sysctl, findings)), workload)
     return first, second
 
 
@@ -155,7 +156,7 @@ def test_a_lowered_nr_open_is_raised_to_the_limit_and_stays_persisted():
 
 def _plan(memory_bytes, release, workload, sysctl, findings=(), persisted=None):
     overrides = {"persisted": persisted} if persisted is not None else {}
-    return sizing.compute_plan(sizing.host_from_facts(_facts(memory_bytes, release, sysctl, findings), overrides),
+    return sizing.compute_plan(sizing_inputs.host_from_facts(_facts(memory_bytes, release, sysctl, findings), overrides),
                                workload)
 
 

@@ -20,6 +20,7 @@ import re
 
 import pytest
 
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing, sizing_memory
 
 GIB = 1024 ** 3
@@ -30,7 +31,7 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "
 
 
 def plan_for(workload, **host):
-    return sizing.compute_plan(sizing.host_from_facts(None, host), workload)
+    return sizing.compute_plan(sizing_inputs.host_from_facts(None, host), workload)
 
 
 # --- the table ------------------------------------------------------------------------------------
@@ -111,7 +112,7 @@ def test_busy_buffers_count_only_the_busy_share_and_tcp_mem_max_caps_them():
 @pytest.mark.parametrize("profile, busy", [
     ("high_concurrency_server", 0.05), ("bulk_transfer", 1.0), ("outbound_client", 1.0), ("proxy", 1.0)])
 def test_every_preset_declares_its_busy_share(profile, busy):
-    assert sizing.PROFILES[profile]["busy_fraction"] == busy
+    assert sizing_inputs.PROFILES[profile]["busy_fraction"] == busy
     plan = plan_for({"profile": profile}, memory_bytes=16 * GIB, kernel_release="6.1.0")
     assert plan["workload"]["busy_fraction"] == busy
     assert plan["workload_sources"]["busy_fraction"] == "preset %s" % profile
@@ -129,8 +130,8 @@ def test_without_a_preset_value_every_connection_counts_as_busy():
 
 @pytest.mark.parametrize("value", [0, -0.1, 1.5, float("nan"), "half", True])
 def test_busy_fraction_outside_0_to_1_is_refused_by_name(value):
-    with pytest.raises(sizing.SizingInputError) as error:
-        sizing.resolve_workload({"busy_fraction": value}, names={"busy_fraction": "tcp_tuning_busy_fraction"})
+    with pytest.raises(sizing_inputs.SizingInputError) as error:
+        sizing_inputs.resolve_workload({"busy_fraction": value}, names={"busy_fraction": "tcp_tuning_busy_fraction"})
     assert str(error.value).startswith("tcp_tuning_busy_fraction: must be a number above 0 and at most 1")
 
 

@@ -12,6 +12,7 @@ __metaclass__ = type
 import os
 import shutil
 
+from ansible_collections.tcptune.linux.plugins.module_utils import sysctld
 from ansible_collections.tcptune.linux.plugins.module_utils import apply
 from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module, tune_args
 
@@ -40,7 +41,7 @@ def read(path):
 
 
 def persisted(args):
-    return apply.parse_sysctl_file(read(args["sysctl_path"]))
+    return sysctld.parse_sysctl_file(read(args["sysctl_path"]))
 
 
 def under(args, path):
