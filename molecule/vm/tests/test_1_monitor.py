@@ -117,7 +117,8 @@ def test_after_tuning_the_same_load_leaves_the_gauge_at_0_and_fires_nothing(host
 
 
 def test_the_timer_runs_the_collector_after_a_reboot(host):
-    timer = dict(line.split("=", 1) for line in text("monitor-timer", host).split())
+    # one property per line; LastTriggerUSec holds spaces ("Mon 2026-12-07 00:56:52 UTC")
+    timer = dict(line.split("=", 1) for line in text("monitor-timer", host).splitlines() if "=" in line)
     assert (timer["ActiveState"], timer["UnitFileState"]) == ("active", "enabled"), timer
     assert timer["LastTriggerUSec"] not in ("", "n/a", "0"), timer
     last = load("monitor-after", host)["scrape_last"]
