@@ -129,7 +129,7 @@ def container_host(container: Any, keys: List[str]) -> Dict[str, Any]:
         raw = container.exec(["cat", "/proc/sys/" + key.replace(".", "/")], check=False).stdout.split()
         if raw:
             sysctl[key] = [int(part) for part in raw] if len(raw) > 1 else int(raw[0])
-    return sizing_module().host_from_facts(None, {
+    return module_utils("sizing_inputs").host_from_facts(None, {
         "memory_bytes": int(meminfo[1]) * 1024,
         "cpus": int(container.exec(["nproc"]).stdout),
         "kernel_release": container.exec(["uname", "-r"]).stdout.strip(),
