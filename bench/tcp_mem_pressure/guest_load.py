@@ -6,7 +6,8 @@ N loopback connections whose server accepts but never reads. Each client writes 
 (non-blocking, until W is written or the socket stops taking data), then every client closes
 with its data still queued. That is when tcp_close() calls tcp_check_oom(): above tcp_mem[2] the
 kernel logs "TCP: out of memory -- consider tuning tcp_mem", sends a RST and counts
-TcpExt.TCPAbortOnMemory. After --hold seconds the server sockets are closed too.
+TcpExt.TCPAbortOnMemory. After --hold seconds the server sockets are closed too; SIGUSR1 ends the
+hold early (a watcher that has seen what it waited for).
 
 Prints one JSON document: the deltas of TcpExt.TCPMemoryPressures, TCPMemoryPressuresChrono,
 TCPAbortOnMemory, TCPAbortFailed (/proc/net/netstat), the peak of /proc/net/sockstat "TCP ... mem"
@@ -21,6 +22,7 @@ import json
 import os
 import resource
 import selectors
+import signal
 import socket
 import sys
 import time
@@ -31,6 +33,11 @@ CHUNK = 65536
 CONNECT_BATCH = 256
 STALL_SECONDS = 1.0  # a write phase with no progress for this long means the buffers are full
 SAMPLE_SECONDS = 0.1
+HOLD_ENDED = []  # SIGUSR1 appends: the hold ends at the next sample
+
+
+def end_hold(_signum, _frame):
+    HOLD_ENDED.append(True)
 
 
 def read_tcpext(path="/proc/net/netstat"):
@@ -222,7 +229,7 @@ class Load:
 
     def hold(self, seconds):
         end = min(time.monotonic() + seconds, self.deadline)
-        while time.monotonic() < end:
+        while time.monotonic() < end and not HOLD_ENDED:
             self.sample(force=True)
             time.sleep(SAMPLE_SECONDS)
 
@@ -308,6 +315,7 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=120.0, help="bound on the whole run, seconds")
     parser.add_argument("--hold", type=float, default=3.0, help="seconds between closing clients and servers")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGUSR1, end_hold)
     if not 1 <= args.connections <= 100000:
         parser.error("--connections: must be 1..100000")
     if not 1 <= args.bytes <= 64 * 1024 * 1024:

@@ -1,19 +1,21 @@
 """Run seed 000's load (guest_load.py) and watch what the monitoring sees, INSIDE a VM guest as root.
 
     monitor_watch.py --load-args "--connections 1000 --bytes 131072 --timeout 120 --hold 40"
-                     [--tcp-mem "200 300 400"] [--expect-alert] [--settle 30]
+                     [--tcp-mem "200 300 400"] [--expect-alert] [--end-hold-after-firing 6] [--settle 30]
 
 Every 2 s while the load runs and after it: the collector's textfile (tcptune.prom), a real scrape of
 node_exporter (127.0.0.1:9100/metrics) and the Prometheus server's /api/v1/alerts. With --tcp-mem the
 load runs with that tcp_mem and the original is written back when it ends (seed 000 on a small scale).
 With --expect-alert it then waits until the alert has fired and resolved (bounded); without, it watches
---settle seconds more. Prints one JSON document: the load's own JSON, the first time each thing was
+--settle seconds more. --end-hold-after-firing S: S seconds after the alert fires, SIGUSR1 ends the load's
+--hold early (the load's --hold is then only a bound). Prints one JSON document: the load's own JSON, the first time each thing was
 seen (epoch seconds and UTC), every sample, Prometheus' ALERTS history over the run (query_range) and
 the tcptune lines of a scrape taken while the finding was up and of the last one. Stdlib only.
 """
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -124,6 +126,7 @@ def main(argv=None):
     parser.add_argument("--fire-timeout", type=float, default=240.0)
     parser.add_argument("--resolve-timeout", type=float, default=240.0)
     parser.add_argument("--settle", type=float, default=30.0)
+    parser.add_argument("--end-hold-after-firing", type=float)
     args = parser.parse_args(argv)
     watch = Watch()
     began = time.time()
@@ -136,8 +139,15 @@ def main(argv=None):
                             stdout=subprocess.PIPE, universal_newlines=True)
     watch.mark("load_started", time.time())
     try:
+        hold_ended = False
         while load.poll() is None:
             watch.sample("load")
+            firing = watch.first.get("alert_firing")
+            if (args.end_hold_after_firing is not None and firing and not hold_ended
+                    and time.time() >= firing["epoch"] + args.end_hold_after_firing):
+                load.send_signal(signal.SIGUSR1)
+                hold_ended = True
+                watch.mark("hold_ended_early", time.time())
             time.sleep(2)
         output = load.communicate()[0]
     finally:
