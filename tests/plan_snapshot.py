@@ -37,7 +37,7 @@ def main():
     args = parser.parse_args()
     sys.path.insert(0, os.path.abspath(args.coll))
     from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
-    from ansible_collections.tcptune.linux.plugins.module_utils import procfs, sizing
+    from ansible_collections.tcptune.linux.plugins.module_utils import host_facts, sizing
 
     hosts = {}
     scratch = tempfile.mkdtemp()
@@ -49,8 +49,8 @@ def main():
             proc_path = os.path.join(scratch, name, "proc")
             shutil.copytree(source, proc_path)
             sys_path = os.path.join(FIXTURES, "sys", name)
-            facts = procfs.gather(proc_path, sys_path if os.path.isdir(sys_path) else os.path.join(scratch, "none"),
-                                  page_size=4096, sockets=False)
+            facts = host_facts.gather(proc_path, sys_path if os.path.isdir(sys_path) else os.path.join(scratch, "none"),
+                                      page_size=4096, sockets=False)
             hosts[name] = sizing_inputs.host_from_facts(facts)
     finally:
         shutil.rmtree(scratch)

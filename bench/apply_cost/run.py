@@ -49,7 +49,7 @@ BASELINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "baseline", 
 ROLE_ONLY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "role_only", "playbook.yml")
 SYSCTL_FILE = "/etc/sysctl.d/60-tcptune.conf"  # tcp_tuning_sysctl_path default
 LIMITS_FILE = "/etc/security/limits.d/60-tcptune-nofile.conf"  # limits.LIMITS_FILE
-# Our other persisted files (limits.py, txqueue.py), copied as files by the baseline.
+# Our other persisted files (limits.py, txqueue_persist.py), copied as files by the baseline.
 OTHER_FILES = ("/etc/systemd/system.conf.d/60-tcptune-nofile.conf",
                "/etc/udev/rules.d/90-tcptune-txqueuelen.rules",
                "/etc/systemd/network/60-tcptune-txqueuelen.link")

@@ -8,7 +8,7 @@ Everything runs in one privileged container ``facts-cost`` (removed at the end):
 (bench/lib/holder.py) keeps N established loopback connections (2N sockets) spread over processes
 of at most 9850 connections (hard nofile 20000 per process), with net.core.somaxconn=65535 set in
 the container's own netns only. bench/facts_cost/measure.py then times every command in the
-container as a whole process; tcp_facts is bench/facts_cost/cli.py, which runs procfs.gather() as the
+container as a whole process; tcp_facts is bench/facts_cost/cli.py, which runs host_facts.gather() as the
 module does, without Ansible's own start-up. Writes bench/results/facts_cost[_smoke].json.
 """
 

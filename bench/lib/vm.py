@@ -123,9 +123,9 @@ class Guest:
         return root
 
     def tcp_facts(self, sockets: bool = False) -> Dict[str, Any]:
-        """tcp_facts' procfs.gather() in the guest (install_collection first): ansible_facts.tcp."""
+        """tcp_facts' host_facts.gather() in the guest (install_collection first): ansible_facts.tcp."""
         script = ("import json, sys; sys.path.insert(0, %r); from ansible_collections.tcptune.linux.plugins."
-                  "module_utils import procfs; print(json.dumps(procfs.gather(sockets=%r)))"
+                  "module_utils import host_facts; print(json.dumps(host_facts.gather(sockets=%r)))"
                   % (AGENT_DIR + "/coll", sockets))
         return self.run_json(["python3", "-c", script])
 

@@ -50,7 +50,7 @@ def plan_at_revision(revision: str, facts: Dict[str, Any], workload: Dict[str, A
 def host_facts() -> Dict[str, Any]:
     """This host's tcp facts (read only); the kernel part alone if the full reader fails."""
     try:
-        return module_utils("procfs").gather(sockets=False)
+        return module_utils("host_facts").gather(sockets=False)
     except Exception:  # pylint: disable=broad-except
         with open("/proc/meminfo") as meminfo:
             mem_total = int(meminfo.readline().split()[1]) * 1024

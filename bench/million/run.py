@@ -129,10 +129,10 @@ def copy_collection(box):
 
 
 def gather_in_box(box, sockets):
-    """procfs.gather() run by python3 in the container (module_utils are stdlib only); (facts, seconds)."""
+    """host_facts.gather() run by python3 in the container (module_utils are stdlib only); (facts, seconds)."""
     code = ("import json,sys,time; t=time.monotonic(); "
-            "from ansible_collections.tcptune.linux.plugins.module_utils import procfs; "
-            "f=procfs.gather(sockets=%s); f['_seconds']=time.monotonic()-t; print(json.dumps(f))" % sockets)
+            "from ansible_collections.tcptune.linux.plugins.module_utils import host_facts; "
+            "f=host_facts.gather(sockets=%s); f['_seconds']=time.monotonic()-t; print(json.dumps(f))" % sockets)
     done = box.exec(["env", "PYTHONPATH=" + COLL_IN_BOX, "python3", "-c", code], timeout=600)
     facts = json.loads(done.stdout)
     return facts, round(facts.pop("_seconds"), 3)

@@ -2,7 +2,7 @@
 
     python3 facts_side_by_side.py --coll /root/bench-agent/coll --cli /root/bench-agent/cli.py [--runs 7]
 
-Each round runs every command once, in turn, as a whole process: tcp_facts' procfs.gather() from
+Each round runs every command once, in turn, as a whole process: tcp_facts' host_facts.gather() from
 bench/facts_cost/cli.py with sockets off (counters only, what `ss -s; nstat` reads) and on (the
 module's default: netlink for the states the counters do not give), then `ss -s; nstat -az`.
 Wall time with time.perf_counter around spawn and exit; CPU from RUSAGE_CHILDREN; peak RSS from

@@ -23,7 +23,7 @@ from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaul
 from ansible_collections.tcptune.linux.plugins.module_utils import procfs
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import (
     ApplyError, Lock, atomic_write, read_file, read_text, restore, snapshot, write_text)
-from ansible_collections.tcptune.linux.plugins.module_utils.procfs import in_init_netns
+from ansible_collections.tcptune.linux.plugins.module_utils.host_detect import in_init_netns
 from ansible_collections.tcptune.linux.plugins.module_utils.sysctld import (
     DEFAULT_PATH, DEFAULT_SYSCTL_SOURCES, MODULE_RULES_PATH, conflicts, drifted, parse_sysctl_file, render_module_rules,
     render_persist, same_value)
@@ -492,10 +492,10 @@ def safe_order(root, proc_path, sysctl, nofile, path, reverting=False):
 def _remove_stale(root, path, state_dir, module_rules_path=None, txqueuelen_request=None):
     """I5: the temp files a killed run left next to every file of ours and in state_dir (fileutil.remove_stale),
     and a drop-in directory that held nothing else."""
-    from ansible_collections.tcptune.linux.plugins.module_utils import txqueue
+    from ansible_collections.tcptune.linux.plugins.module_utils import txqueue_persist
     queue = txqueuelen_request or {}
-    rules = queue.get("rules_path") or os.path.join(root, txqueue.DEFAULT_RULES_PATH.lstrip("/"))
-    link = queue.get("link_path") or os.path.join(root, txqueue.DEFAULT_LINK_PATH.lstrip("/"))
+    rules = queue.get("rules_path") or os.path.join(root, txqueue_persist.DEFAULT_RULES_PATH.lstrip("/"))
+    link = queue.get("link_path") or os.path.join(root, txqueue_persist.DEFAULT_LINK_PATH.lstrip("/"))
     dropins = glob.glob(os.path.join(glob.escape(root), "etc/systemd/system/*.service.d"))
     paths = [path, os.path.join(root, limits.LIMITS_FILE), os.path.join(root, limits.SYSTEM_DROPIN), rules,
              (link[:-len(".link")] if link.endswith(".link") else link) + "*.link"]

@@ -13,7 +13,7 @@ import glob
 import os
 import re
 
-from ansible_collections.tcptune.linux.plugins.module_utils import hoststate, txqueue
+from ansible_collections.tcptune.linux.plugins.module_utils import host_detect, hoststate
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError, atomic_write, read_file
 
@@ -57,7 +57,7 @@ def read_nr_open(proc_path):
 
 def systemd_version(root):
     # type: (str) -> Optional[int]
-    return txqueue.systemd_version([os.path.join(root, directory) for directory in SYSTEMD_LIB_DIRS])
+    return host_detect.systemd_version([os.path.join(root, directory) for directory in SYSTEMD_LIB_DIRS])
 
 
 def render_limits_conf(lines):

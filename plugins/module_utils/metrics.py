@@ -4,7 +4,7 @@
 """The textfile collector (role variable ``tcp_tuning_monitor``): facts, findings and drift as
 Prometheus series for node_exporter's textfile collector, and the collector's command line.
 
-The facts are ``procfs.gather``'s, the findings ``diagnosis.diagnose``'s and the drift
+The facts are ``host_facts.gather``'s, the findings ``diagnosis.diagnose``'s and the drift
 ``sysctld.drifted``'s: this file reads nothing of its own but the previous run's counters. Counter
 findings are judged on rates over the time since the previous run (the state file, in /run: a reboot
 resets the kernel's counters and empties /run alike), so a finding reports what happens now, not what
@@ -30,7 +30,7 @@ import sys
 import time
 from collections import namedtuple
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, diagnosis, procfs, sockdiag, sysctld
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, diagnosis, host_facts, sockdiag, sysctld
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import atomic_write, read_file
 
 try:
@@ -51,8 +51,8 @@ RUNTIME_DIR = "/run/" + UNIT  # systemd's RuntimeDirectory=, kept between runs (
 STATE_FILE = RUNTIME_DIR + "/counters.json"
 TEXTFILE_NAME = "tcptune.prom"
 # This file and every module_utils file it imports, directly or not (a unit test checks the closure).
-COLLECTOR_MODULE_UTILS = ("catalogue", "diagnosis", "fileutil", "kernel_defaults", "metrics", "procfs", "sockdiag",
-                          "sysctld")
+COLLECTOR_MODULE_UTILS = ("catalogue", "diagnosis", "fileutil", "host_detect", "host_facts", "interfaces",
+                          "kernel_defaults", "metrics", "procfs", "services", "sockdiag", "sysctld")
 PACKAGE = "ansible_collections.tcptune.linux.plugins.module_utils"
 
 DEFAULT_TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"  # Debian's prometheus-node-exporter default
@@ -207,7 +207,7 @@ def drift(persisted_text, live):
 def series(facts, findings, counters, drifted, collector):
     # type: (Dict[str, Any], List[Dict[str, Any]], Dict[str, int], Dict[str, int], Dict[str, float]) -> List[Tuple[Metric, Dict[str, str], float]]
     """(metric, labels, value) for one run; pure. ``counters`` are the totals read for rates
-    (procfs._rated), ``drifted`` is drift()'s, ``collector`` holds the COLLECTOR values by name."""
+    (host_facts.rated_counters), ``drifted`` is drift()'s, ``collector`` holds the COLLECTOR values by name."""
     found = dict((finding["id"], finding["severity"]) for finding in findings)
     out = []
     for finding_id in diagnosis.FINDING_IDS:
@@ -296,11 +296,11 @@ def collect(settings, previous_text=None, clock=time.monotonic, wall=time.time):
     proc_path, sys_path = settings.get("proc_path", "/proc"), settings.get("sys_path", "/sys")
     boot_id = _boot_id(proc_path)
     first_sample = settings.get("first_sample_seconds", FIRST_SAMPLE_SECONDS)  # tests shorten it
-    facts = procfs.gather(proc_path=proc_path, sys_path=sys_path,
-                          sample_seconds=0.0 if load_state(previous_text, boot_id, started) else first_sample,
-                          sockets=settings.get("sockets", True), services=settings.get("services") or ())
+    facts = host_facts.gather(proc_path=proc_path, sys_path=sys_path,
+                              sample_seconds=0.0 if load_state(previous_text, boot_id, started) else first_sample,
+                              sockets=settings.get("sockets", True), services=settings.get("services") or ())
     read_at = clock()
-    counters = procfs._rated(proc_path)  # pylint: disable=protected-access  # the counters gather samples
+    counters = host_facts.rated_counters(proc_path)  # the counters gather samples
     previous = load_state(previous_text, boot_id, read_at)
     if not facts["rates"] and previous:
         facts["rates"] = rates_between(previous["counters"], counters, previous["seconds"])

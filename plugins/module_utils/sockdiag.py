@@ -421,6 +421,6 @@ def read_qdiscs():
     return summarize_qdiscs(entries)
 
 
-def interface_names():
+def ifindex_names():
     """{ifindex: name} of this network namespace's interfaces."""
     return dict(_socket_module().if_nameindex())

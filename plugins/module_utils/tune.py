@@ -17,7 +17,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.tcptune.linux.plugins.module_utils import (
-    apply, catalogue, fileutil, limits, procfs, sizing, sizing_inputs, sysctld, txqueue)
+    apply, catalogue, fileutil, host_detect, host_facts, limits, sizing, sizing_inputs, sysctld, txqueue_persist)
 from ansible_collections.tcptune.linux.plugins.module_utils import params as checks
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import read_file
 
@@ -188,7 +188,7 @@ def run(params, check_mode=False):
     proc_path, sys_path = params["proc_path"], params["sys_path"]
     components = select_components(params.get("run_tags"), params.get("skip_tags"), params.get("components"))
     warnings = []
-    namespace = procfs.detect_namespace(proc_path)
+    namespace = host_detect.detect_namespace(proc_path)
     if not namespace["proc_sys_writable"] and components:
         if not check_mode:
             raise fileutil.ApplyError("%s/sys is not writable for this user; run as root (become: true). Nothing "
@@ -203,7 +203,7 @@ def run(params, check_mode=False):
             raise fileutil.ApplyError("%s. Nothing was changed." % error)
     gather = dict(proc_path=proc_path, sys_path=sys_path, sockets=params["sockets"],
                   services=params.get("services") or ())
-    facts = procfs.gather(sample_seconds=params.get("sample_seconds") or 0, **gather)
+    facts = host_facts.gather(sample_seconds=params.get("sample_seconds") or 0, **gather)
     root = params["root"]
     # Global keys are the host's own only in its first network namespace and outside any container: a
     # privileged --network=host container would write them but persist them where the host never reads.
@@ -211,7 +211,8 @@ def run(params, check_mode=False):
     common = dict(path=params["sysctl_path"], state_dir=params["state_dir"], proc_path=proc_path,
                   sys_path=sys_path, root=root, check_mode=check_mode, lock_timeout=params["lock_timeout"],
                   init_netns=host_scope, module_rules_path=_under(root, sysctld.MODULE_RULES_PATH))
-    txq_paths = dict(rules_path=_under(root, txqueue.DEFAULT_RULES_PATH), link_path=_under(root, txqueue.DEFAULT_LINK_PATH))
+    txq_paths = dict(rules_path=_under(root, txqueue_persist.DEFAULT_RULES_PATH),
+                     link_path=_under(root, txqueue_persist.DEFAULT_LINK_PATH))
     plan, settings = {}, {}
     if params["state"] == "absent":
         mode = "revert"
@@ -230,7 +231,7 @@ def run(params, check_mode=False):
         settings.update(params.get("sysctl_overrides") or {})
         txq = txqueuelen_request(params["txqueuelen"], full_plan, params.get("txqueuelen_interfaces"),
                                  params["txqueuelen_include_virtual"], params["txqueuelen_persist"],
-                                 params["allow_lower"], persisted=txqueue.persisted_values(sys_path, **txq_paths),
+                                 params["allow_lower"], persisted=txqueue_persist.persisted_values(sys_path, **txq_paths),
                                  live=dict((name, info.get("txqueuelen"))
                                            for name, info in (facts.get("interfaces") or {}).items()))
         if txq is not None:
@@ -252,7 +253,7 @@ def run(params, check_mode=False):
                     % item for item in outcome.get("lockout_warnings") or [])
     facts_after = facts
     if outcome["changed"] and not check_mode:
-        facts_after = procfs.gather(sample_seconds=0, **gather)
+        facts_after = host_facts.gather(sample_seconds=0, **gather)
     skipped = dict(plan.get("skipped") or {})
     skipped.update(sysctl.get("skipped_keys") or {})
     keys = set(settings) | set(skipped) | set(sysctl.get("applied") or {}) | set(sysctl.get("drift") or {})

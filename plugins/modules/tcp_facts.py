@@ -234,7 +234,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcptune.linux.plugins.module_utils import procfs
+from ansible_collections.tcptune.linux.plugins.module_utils import host_facts
 
 
 def main():
@@ -257,7 +257,7 @@ def main():
         module.fail_json(msg="listeners_max: must be 0 or more, got %d" % params["listeners_max"])
     if not os.path.isdir(params["proc_path"]):
         module.fail_json(msg="proc_path: %s is not a directory" % params["proc_path"])
-    facts = procfs.gather(
+    facts = host_facts.gather(
         proc_path=params["proc_path"], sys_path=params["sys_path"], sample_seconds=params["sample_seconds"],
         sockets=params["sockets"], pids=params["pids"], services=params["services"],
         listeners_max=params["listeners_max"])

@@ -175,12 +175,12 @@ plan:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
-from ansible_collections.tcptune.linux.plugins.module_utils import procfs, sizing
+from ansible_collections.tcptune.linux.plugins.module_utils import host_facts, sizing
 
 
 def read_host_facts():
     """ansible_facts.tcp of the host the module runs on (findings included), as tcp_facts gathers it."""
-    return procfs.gather("/proc", "/sys")
+    return host_facts.gather("/proc", "/sys")
 
 
 def _speeds(interfaces):

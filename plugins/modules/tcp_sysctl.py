@@ -207,7 +207,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcptune.linux.plugins.module_utils import fileutil
 from ansible_collections.tcptune.linux.plugins.module_utils import apply, limits, sysctld
-from ansible_collections.tcptune.linux.plugins.module_utils.procfs import in_init_netns
+from ansible_collections.tcptune.linux.plugins.module_utils.host_detect import in_init_netns
 
 
 def nr_open_lockout(params):

@@ -274,8 +274,9 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcptune.linux.plugins.module_utils import limits, params as checks, sizing_inputs, tune, txqueue
+from ansible_collections.tcptune.linux.plugins.module_utils import limits, params as checks, sizing_inputs, tune
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError
+from ansible_collections.tcptune.linux.plugins.module_utils.interfaces import interface_names
 
 
 def main():
@@ -334,7 +335,7 @@ def run(module, params):
     # Bad input is refused before anything is read or written: the parameters, then what they name here.
     checks.check_params(params)
     net = os.path.join(params["sys_path"], "class/net")
-    interfaces = [name for name in txqueue.interface_names(params["sys_path"])
+    interfaces = [name for name in interface_names(params["sys_path"])
                   if os.path.isdir(os.path.join(net, name))]  # not bonding_masters
     host_warnings = checks.check_host(params, interfaces)
     result, diffs, warnings = tune.run(params, check_mode=module.check_mode)

@@ -216,7 +216,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcptune.linux.plugins.module_utils import params as checks
-from ansible_collections.tcptune.linux.plugins.module_utils import txqueue
+from ansible_collections.tcptune.linux.plugins.module_utils import txqueue, txqueue_persist
 from ansible_collections.tcptune.linux.plugins.module_utils.apply import ApplyError
 
 
@@ -232,8 +232,8 @@ def main():
             state=dict(type="str", choices=["present", "absent"], default="present"),
             sys_path=dict(type="path", default="/sys"),
             run_path=dict(type="path", default="/run"),
-            rules_path=dict(type="path", default=txqueue.DEFAULT_RULES_PATH),
-            link_path=dict(type="path", default=txqueue.DEFAULT_LINK_PATH),
+            rules_path=dict(type="path", default=txqueue_persist.DEFAULT_RULES_PATH),
+            link_path=dict(type="path", default=txqueue_persist.DEFAULT_LINK_PATH),
             state_dir=dict(type="path", default="/var/lib/tcptune"),
         ),
         required_if=[("state", "present", ["value", "values"], True)],

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import procfs
+from ansible_collections.tcptune.linux.plugins.module_utils import host_detect
 from ansible_collections.tcptune.linux.plugins.module_utils import apply, catalogue, fileutil, sysctld
 
 # Kernel-formatted text: triples and pairs are tab-separated, like the real /proc/sys.
@@ -119,9 +119,9 @@ def test_raise_is_elementwise_and_keeps_triples_ordered():
 
 
 def test_in_init_netns_follows_global_only_entries(tmpdir):
-    # apply uses procfs' detector; the trees it builds must read as the namespace they model
-    assert procfs.in_init_netns(make_proc(tmpdir.join("a"), init=True))
-    assert not procfs.in_init_netns(make_proc(tmpdir.join("b"), init=False))
+    # apply uses host_detect's detector; the trees it builds must read as the namespace they model
+    assert host_detect.in_init_netns(make_proc(tmpdir.join("a"), init=True))
+    assert not host_detect.in_init_netns(make_proc(tmpdir.join("b"), init=False))
 
 
 def test_parse_sysctl_file_syntax():

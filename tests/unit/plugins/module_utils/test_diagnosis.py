@@ -10,12 +10,12 @@ import copy
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, diagnosis, procfs
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, diagnosis, host_facts
 
 
 def gather(fixture_tree, name, **kwargs):
     proc_path, sys_path = fixture_tree(name)
-    return procfs.gather(proc_path, sys_path, page_size=4096, **kwargs)
+    return host_facts.gather(proc_path, sys_path, page_size=4096, **kwargs)
 
 
 def summary_of(findings):

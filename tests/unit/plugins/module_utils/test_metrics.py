@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, diagnosis, metrics, procfs
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, diagnosis, host_facts, metrics
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..")
 MODULE_UTILS = os.path.join(REPO, "plugins", "module_utils")
@@ -68,7 +68,7 @@ def test_first_run_samples_and_writes_every_kind_of_series(fixture_tree, tmp_pat
     assert json.loads(state)["counters"]["TcpExt.ListenOverflows"] == 1806
     assert samples[("tcptune_tcp_listen_overflows_total", "")] == 1806
     # tcp_mem is in pages in the kernel, in bytes here
-    tcp_mem = procfs.gather(proc_path, sys_path, sockets=False)["sysctl"]["net.ipv4.tcp_mem"]
+    tcp_mem = host_facts.gather(proc_path, sys_path, sockets=False)["sysctl"]["net.ipv4.tcp_mem"]
     assert samples[("tcptune_tcp_mem_pressure_bytes", "")] == tcp_mem[1] * os.sysconf("SC_PAGE_SIZE")
 
 
@@ -77,11 +77,11 @@ def test_counter_findings_are_about_now_not_since_boot(fixture_tree, tmp_path):
     run's counters equal to these, nothing happened since and the gauges are 0; one more overflow since
     the previous run raises the finding again, judged on its rate."""
     proc_path, sys_path = fixture_tree("linux-5.15-busy")
-    current = procfs._rated(proc_path)  # pylint: disable=protected-access
+    current = host_facts.rated_counters(proc_path)
     clock = iter([1000.0, 1000.0, 1000.2, 1000.3]).__next__
     quiet, _state = metrics.collect(settings(proc_path, sys_path, tmp_path), state_of(current, 60), clock=clock)
     samples = parse(quiet)
-    since_boot = dict((item["id"], item["severity"]) for item in procfs.gather(proc_path, sys_path)["findings"])
+    since_boot = dict((item["id"], item["severity"]) for item in host_facts.gather(proc_path, sys_path)["findings"])
     for finding in ("listen_queue_overflow", "rst_send_failed", "syn_queue_pressure", "tcp_memory_pressure",
                     "backlog_drops", "retransmission_rate"):
         assert since_boot[finding] in ("warning", "critical"), finding
@@ -98,7 +98,7 @@ def test_counter_findings_are_about_now_not_since_boot(fixture_tree, tmp_path):
 
 def test_a_state_from_another_boot_or_too_recent_is_not_used(fixture_tree, tmp_path):
     proc_path, sys_path = fixture_tree("linux-5.15-busy")
-    counters = procfs._rated(proc_path)  # pylint: disable=protected-access
+    counters = host_facts.rated_counters(proc_path)
     os.makedirs(os.path.join(proc_path, "sys", "kernel", "random"))
     with open(os.path.join(proc_path, "sys", "kernel", "random", "boot_id"), "w") as handle:
         handle.write("this-boot\n")

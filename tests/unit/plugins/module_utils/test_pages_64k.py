@@ -14,7 +14,7 @@ __metaclass__ = type
 
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import (
-    apply, catalogue, kernel_defaults, procfs, sizing)
+    apply, catalogue, host_facts, kernel_defaults, sizing)
 
 GIB = 1024 ** 3
 PAGE_64K = 65536
@@ -60,7 +60,7 @@ def test_an_override_keeping_the_kernel_min_passes():
 def test_bulk_transfer_plan_on_64k_pages_has_a_valid_tcp_wmem(fixture_tree):
     # review: "bulk_transfer plan: AssertionError sizing produced an invalid value: net.ipv4.tcp_wmem ..."
     proc_path, sys_path = fixture_tree("linux-6.18-host")
-    facts = procfs.gather(proc_path, sys_path, page_size=PAGE_64K, sockets=False)
+    facts = host_facts.gather(proc_path, sys_path, page_size=PAGE_64K, sockets=False)
     host64 = {"memory_bytes": facts["kernel"]["mem_total_bytes"], "page_size": PAGE_64K, "kernel": (6, 18, 44)}
     live = {  # what this 24 GB host shows on a 64 KiB-page kernel (the fixture was taken on 4 KiB pages)
         "net.ipv4.tcp_mem": kernel_defaults.tcp_mem(host64),  # pages of 64 KiB

@@ -15,7 +15,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.tcptune.linux.plugins.module_utils import params, procfs, sizing, sizing_inputs
+from ansible_collections.tcptune.linux.plugins.module_utils import host_facts, params, sizing, sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import SizingInputError
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..")
@@ -116,8 +116,8 @@ def test_seconds_must_be_finite_and_bounded(option, value):
 
 def _plan():
     fixtures = os.path.join(REPO, "tests", "unit", "fixtures")
-    facts = procfs.gather(proc_path=os.path.join(fixtures, "proc", "linux-6.18-host"),
-                          sys_path=os.path.join(fixtures, "sys", "linux-6.18-host"), sockets=False)
+    facts = host_facts.gather(proc_path=os.path.join(fixtures, "proc", "linux-6.18-host"),
+                              sys_path=os.path.join(fixtures, "sys", "linux-6.18-host"), sockets=False)
     return sizing.compute_plan(sizing_inputs.host_from_facts(facts), {"profile": "proxy", "target_connections": 200000})
 
 

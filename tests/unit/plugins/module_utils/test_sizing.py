@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import (
-    catalogue, kernel_defaults, memory_rules, procfs, rules_memory, sizing, sizing_memory, sizing_rules)
+    catalogue, host_facts, kernel_defaults, memory_rules, rules_memory, sizing, sizing_memory, sizing_rules)
 
 GIB = 1024 ** 3
 THIS_HOST_RAM = 24684092 * 1024  # MemTotal of the 24 GB 6.18 machine (fixture linux-6.18-host)
@@ -42,7 +42,7 @@ def triple(plan, key):
 
 def test_balanced_on_the_healthy_24g_fixture_plans_no_change(fixture_tree):
     proc_path, sys_path = fixture_tree("linux-6.18-host")
-    facts = procfs.gather(proc_path, sys_path, page_size=4096, sockets=False)
+    facts = host_facts.gather(proc_path, sys_path, page_size=4096, sockets=False)
     assert facts["findings"] == []
     plan = sizing.compute_plan(sizing_inputs.host_from_facts(facts), {"profile": "balanced"})
     # 1.0.0 raised tcp_mem to 617102 822802 1234204 and rmem_max to 32 MiB here

@@ -14,7 +14,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
-from ansible_collections.tcptune.linux.plugins.module_utils import diagnosis, procfs, sizing
+from ansible_collections.tcptune.linux.plugins.module_utils import diagnosis, host_facts, sizing
 
 PAGE = 4096
 
@@ -22,7 +22,7 @@ PAGE = 4096
 @pytest.fixture
 def facts(fixture_tree):
     proc_path, sys_path = fixture_tree("linux-6.18-host")
-    gathered = procfs.gather(proc_path, sys_path, page_size=PAGE, sockets=False)
+    gathered = host_facts.gather(proc_path, sys_path, page_size=PAGE, sockets=False)
     assert gathered["findings"] == [] and gathered["sysctl"]["net.ipv4.tcp_mem"] == [287901, 383868, 575802]
     return gathered
 

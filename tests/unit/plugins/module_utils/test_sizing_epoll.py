@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, kernel_defaults, procfs, sizing
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, host_facts, kernel_defaults, sizing
 
 GIB = 1024 ** 3
 KEY = "fs.epoll.max_user_watches"
@@ -22,7 +22,7 @@ def plan_for(workload, **host):
 def test_the_kernel_default_is_eventpoll_inits_formula(fixture_tree):
     """The 24 GB 6.18 host's boot default, from MemTotal (within 0.1 %: MemTotal moves a little after boot)."""
     proc_path, sys_path = fixture_tree("linux-6.18-host")
-    facts = procfs.gather(proc_path, sys_path, page_size=4096, sockets=False)
+    facts = host_facts.gather(proc_path, sys_path, page_size=4096, sockets=False)
     live = facts["sysctl"][KEY]
     assert live == 5491645
     host = sizing_inputs.host_from_facts(facts)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from ansible_collections.tcptune.linux.plugins.doc_fragments import workload
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, procfs, sizing, sizing_inputs
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, host_facts, sizing, sizing_inputs
 
 TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list}
 
@@ -50,8 +50,8 @@ def test_workload_from_params_keeps_undeclared_as_none_and_whole_floats_as_ints(
 
 def _host():
     fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures")
-    facts = procfs.gather(proc_path=os.path.join(fixtures, "proc", "linux-6.18-host"),
-                          sys_path=os.path.join(fixtures, "sys", "linux-6.18-host"), sockets=False)
+    facts = host_facts.gather(proc_path=os.path.join(fixtures, "proc", "linux-6.18-host"),
+                              sys_path=os.path.join(fixtures, "sys", "linux-6.18-host"), sockets=False)
     return sizing_inputs.host_from_facts(facts, {"conntrack_available": True})
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""txqueue.py on a temporary /sys tree."""
+"""txqueue.py (with txqueue_persist.py and link_match.py behind it) on a temporary /sys tree."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,7 +12,7 @@ import stat
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import txqueue
+from ansible_collections.tcptune.linux.plugins.module_utils import txqueue, txqueue_persist
 from ansible_collections.tcptune.linux.plugins.module_utils.apply import ApplyError, write_text
 
 
@@ -124,7 +124,7 @@ def test_values_map_two_nics_one_udev_file_idempotent_and_reboot_proof(env):
     assert result["changed_interfaces"] == ["eth0", "eth1"] and result["applied"] == {"eth0": 10000, "eth1": 4000}
     assert qlen(env, "eth0") == "10000" and qlen(env, "eth1") == "4000"
     rules = open(env["rules_path"]).read()
-    assert rules == txqueue.OWNER_LINE + "".join(
+    assert rules == txqueue_persist.OWNER_LINE + "".join(
         'ACTION=="add", SUBSYSTEM=="net", %s=="%s", ATTR{tx_queue_len}="%s"\n' % (match, name, value)
         for name, value in (("eth0", 10000), ("eth1", 4000)) for match in ("KERNEL", "NAME"))
     assert result["persisted_paths"] == [env["rules_path"]]
@@ -190,7 +190,7 @@ def test_auto_uses_link_only_where_systemd_reads_transmitqueuelength(env, tmpdir
 
 def test_persisted_values_read_back_from_the_udev_file(env):
     txqueue.apply_txqueuelen(values={"eth0": 10000, "eth1": 4000}, persist="udev", **env)
-    found = txqueue.persisted_values(env["sys_path"], env["rules_path"], env["link_path"])
+    found = txqueue_persist.persisted_values(env["sys_path"], env["rules_path"], env["link_path"])
     assert found == {"eth0": 10000, "eth1": 4000}
 
 
@@ -198,13 +198,13 @@ def test_persisted_values_read_back_from_link_files_by_mac(env, tmpdir):
     tmpdir.join("run/systemd/netif/links").ensure(dir=True)
     txqueue.apply_txqueuelen(values={"eth0": 10000, "eth1": 4000}, persist="auto", **env)
     assert not os.path.exists(env["rules_path"])
-    found = txqueue.persisted_values(env["sys_path"], env["rules_path"], env["link_path"])
+    found = txqueue_persist.persisted_values(env["sys_path"], env["rules_path"], env["link_path"])
     assert found == {"eth0": 10000, "eth1": 4000}
 
 
 def test_a_foreign_file_is_not_read_as_ours(env, tmpdir):
     tmpdir.join("rules.d/90-t.rules").write('ACTION=="add", KERNEL=="eth0", ATTR{tx_queue_len}="9"\n', ensure=True)
-    assert txqueue.persisted_values(env["sys_path"], env["rules_path"], env["link_path"]) == {}
+    assert txqueue_persist.persisted_values(env["sys_path"], env["rules_path"], env["link_path"]) == {}
 
 
 # --- other .link files: systemd-udevd applies only the first that matches (review 2026-12-03, defect 4) ------
@@ -257,7 +257,7 @@ def test_admin_link_after_ours_matching_by_mac_auto_persists_that_nic_by_udev(en
     assert sorted(result["persisted_paths"]) == sorted([env["rules_path"], env["link_path"]])
     again = txqueue.apply_txqueuelen(values={"eth0": 5000, "eth1": 5000}, persist="auto", **env)
     assert again["changed"] is False
-    found = txqueue.persisted_values(env["sys_path"], env["rules_path"], env["link_path"])
+    found = txqueue_persist.persisted_values(env["sys_path"], env["rules_path"], env["link_path"])
     assert found == {"eth0": 5000, "eth1": 5000}
 
 
@@ -370,68 +370,6 @@ def test_the_usb_default_link_is_a_conflict_for_a_usb_nic(env, tmpdir):
     assert result["link_conflicts"]["eth1"][0]["unknown"] == ["Property"]
 
 
-def test_link_search_dirs_follow_the_root_of_link_path():
-    assert txqueue.link_search_dirs("/etc/systemd/network/60-x.link") == txqueue.LINK_DIRS
-    assert txqueue.link_search_dirs("/r/etc/systemd/network/60-x.link") == tuple("/r" + d for d in txqueue.LINK_DIRS)
-    assert txqueue.link_search_dirs("/srv/x/60-x.link") == ("/srv/x",)  # never read by systemd
-
-
-def test_parse_link_match_sections_comments_and_continuations():
-    text = ("# MACAddress=00:00:00:00:00:01\n[Link]\nMACAddress=00:00:00:00:00:02\n[Match]\n; comment\n"
-            "MACAddress = aa:bb:cc:dd:ee:01 \\\n  aa:bb:cc:dd:ee:02\nOriginalName=eth*\n[Link]\nName=x\n"
-            "[Match]\nDriver=e1000e\n")
-    assert txqueue.parse_link_match(text) == [("MACAddress", "aa:bb:cc:dd:ee:01  aa:bb:cc:dd:ee:02"),
-                                              ("OriginalName", "eth*"), ("Driver", "e1000e")]
-
-
-ETH = {"name": "eth0", "mac": "52:54:00:12:34:56", "addr_assign_type": None, "name_assign_type": None,
-       "driver": "virtio_net", "type_name": "ether", "virtual": False, "usb": False}
-
-
-@pytest.mark.parametrize("entries, expected", [
-    ([], (True, [])),  # an empty [Match] matches everything
-    ([("MACAddress", "00:11:22:33:44:55 52-54-00-12-34-56")], (True, [])),
-    ([("MACAddress", "5254.0012.3456")], (True, [])),
-    ([("MACAddress", "00:11:22:33:44:55")], (False, [])),
-    ([("MACAddress", ETH["mac"]), ("MACAddress", ""), ("MACAddress", "00:11:22:33:44:55")], (False, [])),
-    ([("MACAddress", "00:11:22:33:44:55"), ("Host", "db1")], (False, [])),
-    ([("OriginalName", "eth*"), ("Host", "db1"), ("Path", "pci-*")], (None, ["Host", "Path"])),
-    ([("OriginalName", "!eth*")], (False, [])),
-    ([("Driver", "virtio*"), ("Type", "ether")], (True, [])),
-    ([("Driver", "e1000e ixgbe")], (False, [])),
-    ([("Type", "wlan")], (False, [])),
-    ([("Kind", "vlan")], (False, [])),
-    ([("Kind", "!vlan")], (True, [])),
-    ([("PermanentMACAddress", "00:11:22:33:44:55")], (None, ["PermanentMACAddress"])),
-    ([("Property", "ID_BUS=pci")], (None, ["Property"])),
-    ([("SomethingNew", "x")], (None, ["SomethingNew"])),
-])
-def test_match_link_keys(entries, expected):
-    assert txqueue.match_link(entries, ETH) == expected
-
-
-def test_match_link_facts_that_are_not_what_boot_sees():
-    renamed = dict(ETH, name_assign_type=txqueue.NET_NAME_RENAMED)  # ens3 today, eth0 at boot
-    assert txqueue.match_link([("OriginalName", "wlan*")], renamed) == (None, ["OriginalName"])
-    set_mac = dict(ETH, addr_assign_type=txqueue.NET_ADDR_SET)  # a bond port: its own MAC at boot
-    assert txqueue.match_link([("MACAddress", "00:11:22:33:44:55")], set_mac) == (None, ["MACAddress"])
-    own_mac = dict(ETH, addr_assign_type=txqueue.NET_ADDR_PERM)
-    assert txqueue.match_link([("PermanentMACAddress", "00:11:22:33:44:55")], own_mac) == (False, [])
-    assert txqueue.match_link([("Driver", "virtio_net")], dict(ETH, driver=None, virtual=True)) == (None, ["Driver"])
-
-
-def test_link_facts_from_sysfs(env, tmpdir):
-    eth0 = tmpdir.join("sys/class/net/eth0")
-    eth0.join("device/driver").mksymlinkto(tmpdir.join("sys/bus/virtio/drivers/virtio_net").ensure(dir=True))
-    eth0.join("uevent").write("INTERFACE=eth0\nIFINDEX=2\n")
-    tmpdir.join("sys/class/net/eth1/uevent").write("DEVTYPE=wlan\nINTERFACE=eth1\n")
-    facts = txqueue.link_facts(env["sys_path"], "eth0")
-    assert facts["driver"] == "virtio_net" and facts["type_name"] == "ether" and facts["mac"] == ETH0_MAC
-    assert facts["virtual"] is False and facts["usb"] is False
-    assert txqueue.link_facts(env["sys_path"], "eth1")["type_name"] == "wlan"
-    assert txqueue.link_facts(env["sys_path"], "lo")["type_name"] == "loopback"
-
-
 # --- a numeric value leaves a higher live value alone, and keeps its persistence (review 2026-12-03, defect 6)
 
 def test_a_value_left_alone_keeps_its_persisted_entry_until_allow_lower(env):
@@ -445,7 +383,7 @@ def test_a_value_left_alone_keeps_its_persisted_entry_until_allow_lower(env):
     assert second["changed"] is False and second["kept"] == {"eth0": 5000}
     lowered = txqueue.apply_txqueuelen(["eth0"], 2000, persist="udev", allow_lower=True, **env)
     assert lowered["kept"] == {} and qlen(env, "eth0") == "2000"
-    assert txqueue.persisted_values(env["sys_path"], env["rules_path"], env["link_path"]) == {"eth0": 2000}
+    assert txqueue_persist.persisted_values(env["sys_path"], env["rules_path"], env["link_path"]) == {"eth0": 2000}
     paths = ("sys_path", "rules_path", "link_path", "state_dir")
     txqueue.revert_txqueuelen(**dict((k, env[k]) for k in paths))
     assert not os.path.exists(env["rules_path"]) and qlen(env, "eth0") == "1000"
@@ -464,7 +402,7 @@ def test_a_value_left_alone_keeps_its_link_entry(env, tmpdir):
 def test_an_interface_outside_the_patterns_keeps_its_persisted_entry_while_live(env):
     txqueue.apply_txqueuelen(["eth*"], 5000, persist="udev", **env)
     other = txqueue.apply_txqueuelen(["eth1"], 8000, persist="udev", allow_lower=True, **env)
-    found = txqueue.persisted_values(env["sys_path"], env["rules_path"], env["link_path"])
+    found = txqueue_persist.persisted_values(env["sys_path"], env["rules_path"], env["link_path"])
     assert found == {"eth0": 5000, "eth1": 8000}
     assert other["kept"] == {"eth0": 5000}
     # Changed by hand since: no longer what we persisted, so the next run leaves it out of the file.
