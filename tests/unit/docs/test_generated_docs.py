@@ -15,6 +15,11 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+import yaml
+
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
+
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
 # What the generator reads and writes; a copy of them is a checkout it can run in.
 INPUTS = ("docs/generate.py", "README.md", "docs/findings.md", "docs/profiles.md", "docs/role.md",
@@ -76,3 +81,13 @@ def test_the_first_screen_names_files_that_exist():
     assert {"tune.py", "diagnosis.py", "sizing.py", "sizing_rules.py", "rules_*.py", "apply.py", "report.py"} <= names
     for name in names:
         assert glob.glob(os.path.join(REPO, "plugins", "module_utils", name)), name
+
+
+def test_argument_specs_states_the_memory_budget_bound_the_code_enforces():
+    """The review of cc78c24 found argument_specs allowing 90 while the code refused above 50."""
+    spec = yaml.safe_load(_read(REPO, "roles", "tcp_tuning", "meta", "argument_specs.yml"))
+    description = spec["argument_specs"]["main"]["options"]["tcp_tuning_memory_budget_percent"]["description"]
+    assert "at most 50" in description
+    assert sizing_inputs.resolve_workload({"memory_budget_percent": 50})["memory_budget_percent"] == 50
+    with pytest.raises(sizing_inputs.SizingInputError, match="at most 50"):
+        sizing_inputs.resolve_workload({"memory_budget_percent": 50.5})
