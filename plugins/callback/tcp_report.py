@@ -30,7 +30,8 @@ requirements:
 """
 
 from ansible.plugins.callback import CallbackBase
-from ansible_collections.tcptune.linux.plugins.module_utils.report import RECORDED, build_report, collect, write_report
+from ansible_collections.tcptune.linux.plugins.module_utils.report import RECORDED, build_report, collect
+from ansible_collections.tcptune.linux.plugins.module_utils.report_write import write_report
 
 REPORT_ACTIONS = ("tcptune.linux.tcp_report", "tcp_report")
 # Recorded per host and large: read back from the variable manager at the end, not copied per result.

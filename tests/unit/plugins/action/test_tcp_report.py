@@ -13,7 +13,8 @@ from unittest import mock
 import pytest
 
 from ansible.errors import AnsibleActionFail
-from ansible_collections.tcptune.linux.plugins.action.tcp_report import ActionModule, inputs, recorded_vars
+from ansible_collections.tcptune.linux.plugins.action.tcp_report import ActionModule, recorded_vars
+from ansible_collections.tcptune.linux.plugins.module_utils.report import collect
 
 
 class FakeHostVars(object):
@@ -58,7 +59,7 @@ def test_recorded_vars_reads_the_report_names_of_every_host_and_localhost():
 def test_the_tasks_own_arguments_win_over_what_was_collected():
     args = {"results": {}, "failures": {"web2": {"task": "t", "message": "m"}, "web4": {"task": "t", "message": "m"}},
             "unreachable": {}, "play_hosts": ["web4", "web1"]}
-    given = inputs(args, recorded_vars(_hostvars()))
+    given = collect(recorded_vars(_hostvars()), given=args)
     assert given["play_hosts"] == ["web1", "web2", "web3", "web4"]
     assert given["unreachable"] == {"web2": "refused"}
     assert given["failures"] == {"web4": {"task": "t", "message": "m"}}  # an unreachable host has no failure
