@@ -72,5 +72,6 @@ class ActionModule(ActionBase):
         except (IOError, OSError) as error:
             raise AnsibleActionFail("cannot write the report into %s: %s" % (args["dest"], error))
         result.update(paths)
-        result.update(changed=changed, hosts=len(fleet["hosts"]), summary=fleet["summary"])
+        result.update(changed=changed, hosts=len(fleet["hosts"]), summary=fleet["summary"],
+                      statuses=report.hosts_by_status(fleet))
         return result

@@ -109,6 +109,11 @@ def build_report(results, title="TCP tuning report", failures=None, unreachable=
     }
 
 
+def hosts_by_status(report):
+    """status -> hosts of the statuses some host has, in ``STATUSES`` order: what the run says at its end."""
+    return dict((status, count) for status, count in report["summary"]["status"].items() if count)
+
+
 # ---------------------------------------------------------------- what the play recorded
 
 # The variables tune_tcp.yml records per host (and, once per batch, on the controller) for the report.

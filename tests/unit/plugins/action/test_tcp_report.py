@@ -77,6 +77,7 @@ def test_the_action_writes_the_report_of_the_collected_hosts(tmp_path):
     result = _action({"collect": True, "dest": dest}).run(task_vars={"hostvars": _hostvars()})
     assert result["changed"] is True and result["hosts"] == 3
     assert result["summary"]["status"]["tuned"] == 1 and result["summary"]["status"]["not reached"] == 1
+    assert result["statuses"] == {"tuned": 1, "unreachable": 1, "not reached": 1}
     with open(result["json"]) as handle:
         statuses = dict((host["host"], host["status"]) for host in json.load(handle)["hosts"])
     assert statuses == {"web1": "tuned", "web2": "unreachable", "web3": "not reached"}

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.tcptune.linux.plugins.module_utils.report import build_report, collect, outliers
+from ansible_collections.tcptune.linux.plugins.module_utils.report import build_report, collect, hosts_by_status, outliers
 from ansible_collections.tcptune.linux.tests.unit.plugins.module_utils.report_results import host_result
 
 
@@ -38,3 +38,9 @@ def test_collect_lets_the_report_tasks_own_arguments_win():
     assert found["unreachable"] == {"web1": "timed out", "web2": "refused"}
     assert found["failures"] == {"web4": {"task": "x", "message": "y"}}  # an unreachable host has no failure
     assert collect(recorded, given={}) == collect(recorded)
+
+
+def test_hosts_by_status_keeps_the_statuses_some_host_has_in_report_order():
+    report = build_report({"a": host_result(), "b": host_result()}, unreachable={"c": "refused"}, play_hosts=["d"])
+    assert list(hosts_by_status(report).items()) == [("tuned", 2), ("unreachable", 1), ("not reached", 1)]
+    assert hosts_by_status(build_report({})) == {}
