@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
@@ -108,8 +109,10 @@ def measure_page(browser, path, repeats):
 
 def page_rows(sizes, baseline, baseline_sizes, repeats, workdir):
     from report_synthetic import fleet  # pylint: disable=import-outside-toplevel
-    report = module_utils("report")
-    renderers = [("ours", report, sizes)]
+    ours = types.SimpleNamespace(build_report=module_utils("report").build_report,
+                                 render_html=module_utils("report_html").render_html,
+                                 render_json=module_utils("report_text").render_json)
+    renderers = [("ours", ours, sizes)]
     old = baseline_report_module(baseline, workdir) if baseline else None
     if baseline and old is None:
         print("baseline %s: not in this checkout's history (shallow clone?): left out" % baseline, file=sys.stderr)

@@ -14,7 +14,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
-from ansible_collections.tcptune.linux.plugins.module_utils import report
+from ansible_collections.tcptune.linux.plugins.module_utils import report, report_write
 
 ARGUMENT_SPEC = dict(
     results=dict(type="dict", default={}),
@@ -52,19 +52,6 @@ def recorded_vars(hostvars):
     return recorded
 
 
-def inputs(args, recorded):
-    """The report's inputs: what report.collect finds in ``recorded``, with the task's own results,
-    failures, unreachable and play_hosts added (they win for the same host)."""
-    found = report.collect(recorded)
-    unreachable = dict(found["unreachable"], **args["unreachable"])
-    failures = dict((name, item) for name, item in dict(found["failures"], **args["failures"]).items()
-                    if name not in unreachable)
-    known = set(found["play_hosts"])
-    play_hosts = found["play_hosts"] + [name for name in args["play_hosts"] if name not in known]
-    return {"results": dict(found["results"], **args["results"]), "failures": failures,
-            "unreachable": unreachable, "play_hosts": play_hosts}
-
-
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -75,15 +62,16 @@ class ActionModule(ActionBase):
         del tmp
         dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         recorded = recorded_vars((task_vars or {}).get("hostvars")) if args["collect"] else {}
-        given = inputs(args, recorded)
+        found = report.collect(recorded, given=args)
         del recorded
-        fleet = report.build_report(given["results"], args["title"], failures=given["failures"],
-                                    unreachable=given["unreachable"], play_hosts=given["play_hosts"])
-        del given
+        fleet = report.build_report(found["results"], args["title"], failures=found["failures"],
+                                    unreachable=found["unreachable"], play_hosts=found["play_hosts"])
+        del found
         try:
-            changed, paths = report.write_report(fleet, args["dest"], check_mode=self._task.check_mode)
+            changed, paths = report_write.write_report(fleet, args["dest"], check_mode=self._task.check_mode)
         except (IOError, OSError) as error:
             raise AnsibleActionFail("cannot write the report into %s: %s" % (args["dest"], error))
         result.update(paths)
-        result.update(changed=changed, hosts=len(fleet["hosts"]), summary=fleet["summary"])
+        result.update(changed=changed, hosts=len(fleet["hosts"]), summary=fleet["summary"],
+                      statuses=report.hosts_by_status(fleet))
         return result

@@ -30,7 +30,8 @@ requirements:
 """
 
 from ansible.plugins.callback import CallbackBase
-from ansible_collections.tcptune.linux.plugins.module_utils.report import RECORDED, build_report, collect, write_report
+from ansible_collections.tcptune.linux.plugins.module_utils.report import RECORDED, build_report, collect, hosts_by_status
+from ansible_collections.tcptune.linux.plugins.module_utils.report_write import write_report
 
 REPORT_ACTIONS = ("tcptune.linux.tcp_report", "tcp_report")
 # Recorded per host and large: read back from the variable manager at the end, not copied per result.
@@ -108,6 +109,6 @@ class CallbackModule(CallbackBase):
         except (IOError, OSError) as error:
             self._display.warning("tcptune.linux.tcp_report: cannot write the report into %s: %s" % (dest, error))
             return
-        counts = ", ".join("%d %s" % (n, s) for s, n in report["summary"]["status"].items() if n)
+        counts = ", ".join("%d %s" % (n, s) for s, n in hosts_by_status(report).items())
         self._display.display("Fleet report (the run stopped before its report play): %s (%d hosts: %s)"
                               % (paths["html"], len(report["hosts"]), counts))

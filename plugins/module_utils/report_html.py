@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fleet report as one HTML page that opens fast at any fleet size (report.render_html calls it).
+"""The fleet report as one HTML page that opens fast at any fleet size (report_write writes it).
 
 The page loads nothing: its CSS and script (``report_assets/report.css`` and ``report.js``, read here
 and embedded) and its data are inline, so it works opened from disk. What grows with the fleet is
@@ -29,21 +29,17 @@ from html import escape
 from urllib.parse import quote
 from xml.sax.saxutils import quoteattr
 
-from ansible_collections.tcptune.linux.plugins.module_utils.report import (
-    FLEET_NAMES,
-    FLEET_VALUES,
-    STATUS_COLOURS,
-    STATUSES,
-    failure_message,
-    memory_breakdown,
-    other_warnings,
-    value_text,
-)
+from ansible_collections.tcptune.linux.plugins.module_utils.report import FLEET_NAMES, FLEET_VALUES
+from ansible_collections.tcptune.linux.plugins.module_utils.report_host import STATUSES, failure_message, other_warnings
+from ansible_collections.tcptune.linux.plugins.module_utils.report_rows import memory_breakdown, value_text
 
 ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_assets")
 PAGE_SIZE = 100  # host rows drawn at a time
 DATA_ID = "tcptune-data"
 CHANGED_ROWS = ("changed", "would change", "drift")
+STATUS_COLOURS = {"tuned": "#2e7d32", "unchanged": "#9e9e9e", "would change": "#1565c0", "drift": "#ef6c00",
+                  "infeasible": "#6a1b9a", "failed": "#c62828", "unreachable": "#4e342e",
+                  "not reached": "#bdbdbd"}
 
 
 class Pool(object):

@@ -142,4 +142,9 @@ summary:
   returned: always
   type: dict
   sample: {hosts: 3, status: {tuned: 2, failed: 1}, keys_changed: 12, keys_skipped: 6}
+statuses:
+  description: Hosts per status, only the statuses some host has, in the order of the report's statuses.
+  returned: always
+  type: dict
+  sample: {tuned: 2, failed: 1}
 """

@@ -19,7 +19,9 @@ import re
 import pytest
 
 from ansible_collections.tcptune.linux.plugins.module_utils import report_html
-from ansible_collections.tcptune.linux.plugins.module_utils.report import STATUSES, build_report, render_html
+from ansible_collections.tcptune.linux.plugins.module_utils.report import build_report
+from ansible_collections.tcptune.linux.plugins.module_utils.report_host import STATUSES
+from ansible_collections.tcptune.linux.plugins.module_utils.report_html import render_html
 from chromium_cdp import CHROMIUM, Browser
 from report_synthetic import fleet
 

@@ -21,7 +21,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from ansible_collections.tcptune.linux.plugins.module_utils.report import build_report, render_json
+from ansible_collections.tcptune.linux.plugins.module_utils.report import build_report
+from ansible_collections.tcptune.linux.plugins.module_utils.report_text import render_json
 from bench.lib.playbook import collections_path, venv
 from bench.report_scale.run import PLAYBOOK, RECORD_PLAY, report_play_text, write_fleet
 from report_synthetic import fleet

@@ -13,7 +13,8 @@ from unittest import mock
 import pytest
 
 from ansible.errors import AnsibleActionFail
-from ansible_collections.tcptune.linux.plugins.action.tcp_report import ActionModule, inputs, recorded_vars
+from ansible_collections.tcptune.linux.plugins.action.tcp_report import ActionModule, recorded_vars
+from ansible_collections.tcptune.linux.plugins.module_utils.report import collect
 
 
 class FakeHostVars(object):
@@ -58,7 +59,7 @@ def test_recorded_vars_reads_the_report_names_of_every_host_and_localhost():
 def test_the_tasks_own_arguments_win_over_what_was_collected():
     args = {"results": {}, "failures": {"web2": {"task": "t", "message": "m"}, "web4": {"task": "t", "message": "m"}},
             "unreachable": {}, "play_hosts": ["web4", "web1"]}
-    given = inputs(args, recorded_vars(_hostvars()))
+    given = collect(recorded_vars(_hostvars()), given=args)
     assert given["play_hosts"] == ["web1", "web2", "web3", "web4"]
     assert given["unreachable"] == {"web2": "refused"}
     assert given["failures"] == {"web4": {"task": "t", "message": "m"}}  # an unreachable host has no failure
@@ -76,6 +77,7 @@ def test_the_action_writes_the_report_of_the_collected_hosts(tmp_path):
     result = _action({"collect": True, "dest": dest}).run(task_vars={"hostvars": _hostvars()})
     assert result["changed"] is True and result["hosts"] == 3
     assert result["summary"]["status"]["tuned"] == 1 and result["summary"]["status"]["not reached"] == 1
+    assert result["statuses"] == {"tuned": 1, "unreachable": 1, "not reached": 1}
     with open(result["json"]) as handle:
         statuses = dict((host["host"], host["status"]) for host in json.load(handle)["hosts"])
     assert statuses == {"web1": "tuned", "web2": "unreachable", "web3": "not reached"}

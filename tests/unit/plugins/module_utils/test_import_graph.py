@@ -17,24 +17,30 @@ PLAN = ("sizing", "sizing_rules", "sizing_policy", "sizing_memory", "sizing_inpu
 # Files that read or write the host: /proc, /sys, netlink, files on disk.
 READERS = ("procfs", "host_detect", "services", "interfaces", "host_facts", "sockdiag", "netlink", "fileutil", "sysctld",
            "hoststate", "limits", "apply", "diagnosis", "txqueue", "txqueue_persist", "link_match")
+# The fleet report runs on the controller: its files, and the plugins that write it, need the report files and
+# fileutil only, never the engine that tunes a host.
+REPORT = ("report", "report_host", "report_rows", "report_limits", "report_text", "report_html", "report_write")
+REPORT_PLUGINS = ("action/tcp_report.py", "callback/tcp_report.py")
+ENGINE = ("apply", "hoststate", "tune")
+
+
+def _imports_of(path):
+    """The module_utils files ``path`` imports, at the top or inside a function."""
+    with open(path) as handle:
+        tree = ast.parse(handle.read())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and "plugins.module_utils" in node.module:
+            if node.module.endswith("plugins.module_utils"):
+                found.update(alias.name for alias in node.names)
+            else:
+                found.add(node.module.rsplit(".", 1)[1])
+    return found
 
 
 def _imports():
-    graph = {}
-    for name in os.listdir(MODULE_UTILS):
-        if not name.endswith(".py") or name == "__init__.py":
-            continue
-        with open(os.path.join(MODULE_UTILS, name)) as handle:
-            tree = ast.parse(handle.read())
-        found = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and "plugins.module_utils" in node.module:
-                if node.module.endswith("plugins.module_utils"):
-                    found.update(alias.name for alias in node.names)
-                else:
-                    found.add(node.module.rsplit(".", 1)[1])
-        graph[name[:-3]] = found
-    return graph
+    return dict((name[:-3], _imports_of(os.path.join(MODULE_UTILS, name))) for name in os.listdir(MODULE_UTILS)
+                if name.endswith(".py") and name != "__init__.py")
 
 
 def _closure(graph, start):
@@ -58,3 +64,15 @@ def test_the_check_sees_an_import_inside_a_function():
     """sizing_inputs imports sizing_memory inside a function (sizing_memory imports sizing_inputs): ast.walk finds
     it, so a reader imported the same way would be caught too."""
     assert "sizing_memory" in _imports()["sizing_inputs"]
+
+
+def test_the_report_and_its_plugins_reach_only_the_report_files_and_fileutil():
+    graph = _imports()
+    assert set(REPORT) == set(name for name in graph if name == "report" or name.startswith("report_"))
+    for plugin in REPORT_PLUGINS:
+        graph[plugin] = _imports_of(os.path.join(MODULE_UTILS, "..", plugin))
+    for name in REPORT + REPORT_PLUGINS:
+        reached = _closure(graph, name)
+        assert reached & set(ENGINE) == set(), name
+        assert reached <= set(REPORT) | {"fileutil"}, name
+    assert "report_write" in _closure(graph, "callback/tcp_report.py")

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The report at fleet size (#21): aggregated fleet views, one collector for the report task and the
-callback, files written one at a time and only when they change."""
+callback."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -19,10 +19,8 @@ from ansible_collections.tcptune.linux.plugins.module_utils.report import (
     build_report,
     collect,
     key_values,
-    render_markdown,
-    report_files,
-    write_report,
 )
+from ansible_collections.tcptune.linux.plugins.module_utils.report_text import render_markdown
 
 
 def _result(somaxconn="65535", finding=True):
@@ -118,26 +116,3 @@ def test_collect_takes_what_the_play_recorded_as_the_callback_and_the_report_tas
                         "web5": "failed"}
     assert collect({}) == {"results": {}, "failures": {}, "unreachable": {}, "play_hosts": [], "dest": None,
                            "title": "TCP tuning report"}
-
-
-def test_write_report_writes_each_file_once_and_only_when_it_changes(tmp_path):
-    dest = str(tmp_path / "out")
-    report = build_report({"web1": _result()})
-    assert write_report(report, dest, check_mode=True)[0] is True
-    assert not os.path.exists(dest)
-    changed, paths = write_report(report, dest)
-    assert changed is True
-    expected = report_files(report, dest)
-    for kind, (path, text) in expected.items():
-        assert paths[kind] == path
-        with open(path) as handle:
-            assert handle.read() == text
-    stamps = dict((path, os.stat(path).st_mtime_ns) for path in paths.values())
-    assert write_report(report, dest) == (False, paths)
-    assert stamps == dict((path, os.stat(path).st_mtime_ns) for path in paths.values())
-    other = build_report({"web1": _result(), "web2": _result()})
-    assert write_report(other, dest, check_mode=True)[0] is True
-    assert stamps == dict((path, os.stat(path).st_mtime_ns) for path in paths.values())
-    assert write_report(other, dest)[0] is True
-    with open(paths["json"]) as handle:
-        assert json.load(handle)["summary"]["hosts"] == 2
