@@ -51,8 +51,8 @@ RUNTIME_DIR = "/run/" + UNIT  # systemd's RuntimeDirectory=, kept between runs (
 STATE_FILE = RUNTIME_DIR + "/counters.json"
 TEXTFILE_NAME = "tcptune.prom"
 # This file and every module_utils file it imports, directly or not (a unit test checks the closure).
-COLLECTOR_MODULE_UTILS = ("catalogue", "diagnosis", "fileutil", "kernel_defaults", "metrics", "procfs", "sockdiag",
-                          "sysctld")
+COLLECTOR_MODULE_UTILS = ("catalogue", "catalogue_checks", "catalogue_values", "diagnosis", "fileutil", "kernel_defaults",
+                          "kernel_release", "metrics", "port_ranges", "procfs", "sockdiag", "sysctld")
 PACKAGE = "ansible_collections.tcptune.linux.plugins.module_utils"
 
 DEFAULT_TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"  # Debian's prometheus-node-exporter default

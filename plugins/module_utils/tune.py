@@ -17,7 +17,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.tcptune.linux.plugins.module_utils import (
-    apply, catalogue, fileutil, limits, procfs, sizing, sizing_inputs, sysctld, txqueue)
+    apply, catalogue, catalogue_values, fileutil, limits, procfs, sizing, sizing_inputs, sysctld, txqueue)
 from ansible_collections.tcptune.linux.plugins.module_utils import params as checks
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import read_file
 
@@ -139,7 +139,7 @@ def _text(key, value):
     if value is None:
         return "?"
     try:
-        return catalogue.format_value(catalogue.get(key), value)
+        return catalogue_values.format_value(catalogue.get(key), value)
     except (KeyError, ValueError):
         return str(value)
 
