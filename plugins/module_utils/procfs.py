@@ -538,7 +538,7 @@ def _rated(proc_path):
 def gather(proc_path="/proc", sys_path="/sys", sample_seconds=0.0, sockets=True, pids=(), services=(),
            listeners_max=100, page_size=None, root_path=None):
     """Everything ``ansible_facts.tcp`` holds (docs/internals.md), findings included."""
-    from ansible_collections.tcptune.linux.plugins.module_utils import diagnosis
+    from ansible_collections.tcptune.linux.plugins.module_utils import diagnosis_rules
 
     kernel = read_kernel(proc_path, sys_path, page_size)
     namespace = detect_namespace(proc_path, root_path)
@@ -585,5 +585,5 @@ def gather(proc_path="/proc", sys_path="/sys", sample_seconds=0.0, sockets=True,
         "cgroup": read_cgroup(proc_path, sys_path),
         "sockets": sockets_summary,
     }
-    facts["findings"] = diagnosis.diagnose(facts)
+    facts["findings"] = diagnosis_rules.diagnose(facts)
     return facts

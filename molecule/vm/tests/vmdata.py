@@ -31,7 +31,7 @@ def text(kind, host, suffix="txt"):
         return handle.read()
 
 
-def _module_util(name):
+def module_util(name):
     """A module_utils file of the checkout under test. They import each other, so each is imported as the
     collection: .cache/collections links ansible_collections/tcptune/linux to the checkout (tests/run-all.sh
     and `make collection` create it)."""
@@ -43,12 +43,12 @@ def _module_util(name):
 
 def catalogue():
     """The collection's catalogue from the checkout under test."""
-    return _module_util("catalogue")
+    return module_util("catalogue")
 
 
 def kernel_version(release):
     """'6.1.0-50-amd64' -> (6, 1, 0), by the collection's own parser."""
-    return _module_util("kernel_release").parse_kernel_release(release)
+    return module_util("kernel_release").parse_kernel_release(release)
 
 
 def words(value):

@@ -16,7 +16,9 @@ PLAN = ("sizing", "sizing_rules", "sizing_policy", "sizing_memory", "sizing_inpu
         "catalogue_values", "catalogue_checks", "port_ranges", "kernel_release",
         "kernel_defaults", "rules_memory", "rules_queues", "rules_ports", "rules_files", "rules_conntrack")
 # Files that read or write the host: /proc, /sys, netlink, files on disk.
-READERS = ("procfs", "sockdiag", "netlink", "fileutil", "sysctld", "hoststate", "limits", "apply", "diagnosis")
+READERS = ("procfs", "sockdiag", "netlink", "fileutil", "sysctld", "hoststate", "limits", "apply", "diagnosis",
+           "diagnosis_rules", "diagnosis_evidence", "diagnosis_queues", "diagnosis_memory", "diagnosis_ports",
+           "diagnosis_files", "diagnosis_conntrack")
 
 
 def _imports():
