@@ -174,7 +174,7 @@ plan:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
+from ansible_collections.tcptune.linux.plugins.module_utils import module_errors, sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import procfs, sizing
 
 
@@ -221,7 +221,7 @@ def main():
         workload = sizing_inputs.workload_from_params(params)
         plan = sizing.compute_plan(host, workload)
     except sizing_inputs.SizingInputError as error:
-        module.fail_json(msg=str(error))
+        module.fail_json(**module_errors.failure(error))
     for message in plan["warnings"]:
         if message.startswith("infeasible"):
             module.warn(message)
