@@ -45,10 +45,8 @@ attributes:
   diff_mode:
     description: Returns the limits.d file and the systemd drop-ins before and after.
     support: full
-  platform:
-    description: Linux hosts (reads /proc, /sys and netlink).
-    support: full
-    platforms: linux
+extends_documentation_fragment:
+  - tcptune.linux.linux_platform
 options:
   soft:
     description: Soft limit of login sessions.

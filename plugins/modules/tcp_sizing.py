@@ -37,10 +37,6 @@ attributes:
   diff_mode:
     description: Nothing is changed, so there is no diff.
     support: none
-  platform:
-    description: Linux hosts (reads /proc, /sys and netlink).
-    support: full
-    platforms: linux
 options:
   facts:
     description:
@@ -70,6 +66,7 @@ options:
     description: Override whether the plan is for the host's own network namespace (false inside a container).
     type: bool
 extends_documentation_fragment:
+  - tcptune.linux.linux_platform
   - tcptune.linux.workload
 notes:
   - Supports check mode; it never changes anything in any mode.

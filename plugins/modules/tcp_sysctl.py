@@ -42,10 +42,8 @@ attributes:
   diff_mode:
     description: Returns the live values and the sysctl.d file before and after.
     support: full
-  platform:
-    description: Linux hosts (reads /proc, /sys and netlink).
-    support: full
-    platforms: linux
+extends_documentation_fragment:
+  - tcptune.linux.linux_platform
 options:
   settings:
     description:

@@ -40,10 +40,6 @@ attributes:
   diff_mode:
     description: Returns the diffs of live values and files of the three components.
     support: full
-  platform:
-    description: Linux hosts (reads /proc, /sys and netlink).
-    support: full
-    platforms: linux
 options:
   state:
     description: V(present) plans and applies; V(absent) reverts what earlier runs wrote (limits first).
@@ -178,6 +174,7 @@ options:
     type: list
     elements: str
 extends_documentation_fragment:
+  - tcptune.linux.linux_platform
   - tcptune.linux.workload
 notes:
   - Supports check mode and diff mode.

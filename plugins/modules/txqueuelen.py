@@ -40,10 +40,8 @@ attributes:
   diff_mode:
     description: Returns the live txqueuelen and the udev rule or .link files before and after.
     support: full
-  platform:
-    description: Linux hosts (reads /proc, /sys and netlink).
-    support: full
-    platforms: linux
+extends_documentation_fragment:
+  - tcptune.linux.linux_platform
 options:
   interfaces:
     description:
