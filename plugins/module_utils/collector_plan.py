@@ -16,7 +16,7 @@ import os
 import re
 
 try:
-    from typing import Any, Dict, List, Optional, Tuple  # noqa: F401 (type comments)
+    from typing import Any, Dict, List, Optional  # noqa: F401 (type comments)
 except ImportError:  # pragma: no cover
     pass
 
