@@ -34,14 +34,14 @@ def conntrack_pressure(facts, counters):
         elif conntrack.get(name) is not None:
             drops += evidence.add("conntrack." + name, conntrack[name], "/proc/net/stat/nf_conntrack")
     severity = worst_severity(severity, counters.level(drops, (CONNTRACK_DROPS_TOTAL_WARNING, CONNTRACK_DROPS_TOTAL_CRITICAL),
-                                               (CONNTRACK_DROPS_RATE_WARNING, CONNTRACK_DROPS_RATE_CRITICAL)))
+                                                       (CONNTRACK_DROPS_RATE_WARNING, CONNTRACK_DROPS_RATE_CRITICAL)))
     if counters.sampled and "conntrack.insert_failed" in counters.rates:
         failed = counters.value("conntrack.insert_failed", evidence)
     else:
         failed = conntrack.get("insert_failed") or 0
         evidence.add("conntrack.insert_failed", conntrack.get("insert_failed"), "/proc/net/stat/nf_conntrack")
     severity = worst_severity(severity, counters.level(failed, (CONNTRACK_INSERT_FAILED_TOTAL_WARNING, None),
-                                               (CONNTRACK_INSERT_FAILED_RATE_WARNING, None)))
+                                                       (CONNTRACK_INSERT_FAILED_RATE_WARNING, None)))
     if not severity:
         return None
     evidence.add("conntrack.count", conntrack.get("count"), "/proc/sys/net/netfilter/nf_conntrack_count")

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Findings about queues on the way in and out: the listen and SYN queues, a listener's backlog, the per-CPU input backlog, retransmissions and the link itself.
+"""Findings about queues on the way in and out: the listen and SYN queues, a listener's backlog, the per-CPU
+input backlog, retransmissions and the link itself.
 
 Each function takes the facts and their Counters and returns a finding or None; the thresholds are
 diagnosis.py's, the order of the findings diagnosis_rules.RULES'."""

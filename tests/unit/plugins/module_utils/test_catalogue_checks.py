@@ -78,7 +78,7 @@ def test_cubic_is_refused_in_a_child_netns_when_not_allowed():
     # defect 14b: tcp_set_default_congestion_control() gives EPERM outside init_net for a restricted algorithm
     row = catalogue.get("net.ipv4.tcp_congestion_control")
     context = catalogue_checks.validation_context(init_netns=False, available_congestion_control=AVAILABLE,
-                                           allowed_congestion_control=ALLOWED)
+                                                  allowed_congestion_control=ALLOWED)
     errors = catalogue_checks.validation_errors(row, "cubic", (6, 18, 0), context=context)
     assert len(errors) == 1 and errors[0].startswith("net.ipv4.tcp_congestion_control: 'cubic' is not in")
     assert "tcp_allowed_congestion_control (reno bbr)" in errors[0] and "EPERM" in errors[0]
@@ -88,7 +88,7 @@ def test_cubic_is_refused_in_a_child_netns_when_not_allowed():
 def test_cubic_is_accepted_in_the_init_netns_when_available():
     row = catalogue.get("net.ipv4.tcp_congestion_control")
     context = catalogue_checks.validation_context(init_netns=True, available_congestion_control=AVAILABLE,
-                                           allowed_congestion_control=ALLOWED)
+                                                  allowed_congestion_control=ALLOWED)
     assert catalogue_checks.validation_errors(row, "cubic", (6, 18, 0), context=context) == []
 
 
