@@ -61,7 +61,7 @@ SPARE_FDS = 1024  # listeners, pipes, in-flight connects
 
 
 def port_list(text):
-    """'20000-20003,20010' -> [20000, 20001, 20002, 20003, 20010]."""
+    """'20000-20003,20010' -> [20000, 20001, 20002, 20003, 20010]: the --ports of conns.py and rawpeer.py."""
     ports = []
     for item in text.split(","):
         low, _dash, high = item.partition("-")

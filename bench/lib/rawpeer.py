@@ -31,6 +31,10 @@ import struct
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from conns import port_list  # noqa: E402  (next to this file; the one parser of --ports)
+
 ETH_P_IP = 0x0800
 ETH_P_ALL = 0x0003
 SYN, RST, ACK = 0x02, 0x04, 0x10
@@ -75,14 +79,6 @@ def address_range(text):
         head, first = base.rsplit(".", 1)
         out.extend("%s.%d" % (head, index) for index in range(int(first), int(last or first) + 1))
     return out
-
-
-def port_list(text):
-    ports = []
-    for item in text.split(","):
-        low, _dash, high = item.partition("-")
-        ports.extend(range(int(low), int(high or low) + 1))
-    return ports
 
 
 class Peer:

@@ -184,7 +184,7 @@ def with_prediction(rows, sizing_memory):
 
 
 def catalogue_kernel(release):
-    return module_utils("catalogue").parse_kernel_release(release)
+    return module_utils("kernel_release").parse_kernel_release(release)
 
 
 def summarize(rows):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""tcptune.linux.monitor_plan: the role's textfile collector decision (metrics.monitor_plan) as a filter.
+"""tcptune.linux.monitor_plan: the role's textfile collector decision (collector_plan.monitor_plan) as a filter.
 Documentation: monitor_plan.yml next to this file."""
 
 from __future__ import absolute_import, division, print_function
@@ -13,7 +13,7 @@ import json
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.tcptune.linux.plugins.module_utils import metrics
+from ansible_collections.tcptune.linux.plugins.module_utils import collector_plan
 
 
 def _installed(slurped):
@@ -28,7 +28,7 @@ def _installed(slurped):
 
 def monitor_plan(variables, installed=None):
     try:
-        return metrics.monitor_plan(dict(variables), _installed(installed))
+        return collector_plan.monitor_plan(dict(variables), _installed(installed))
     except (ValueError, TypeError) as error:
         raise AnsibleFilterError("tcp_tuning: %s" % error)
 

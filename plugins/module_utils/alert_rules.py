@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Prometheus alert rule pack, generated from the findings catalogue (diagnosis.FINDING_IDS) and the
-collector's series (metrics.py). files/prometheus/generate.py writes it; a test fails when the shipped
+collector's series (metrics_series.py). files/prometheus/generate.py writes it; a test fails when the shipped
 files differ from ``render_rules()`` / ``render_prometheus_rule()``.
 
 One alert per finding and severity the finding can have. An alert fires while the collector reports

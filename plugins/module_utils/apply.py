@@ -18,7 +18,8 @@ import glob
 import json
 import os
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, fileutil, hoststate, limits, memory_rules
+from ansible_collections.tcptune.linux.plugins.module_utils import (
+    catalogue, catalogue_checks, catalogue_values, fileutil, hoststate, kernel_release, limits, memory_rules)
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils import procfs
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import (
@@ -44,9 +45,9 @@ def kernel_version(proc_path):
     """Kernel version of the running kernel, from proc_path/sys/kernel/osrelease or uname."""
     try:
         with open(os.path.join(proc_path, "sys/kernel/osrelease")) as handle:
-            return catalogue.parse_kernel_release(handle.read().strip())
+            return kernel_release.parse_kernel_release(handle.read().strip())
     except (IOError, OSError):
-        return catalogue.parse_kernel_release(os.uname()[2])
+        return kernel_release.parse_kernel_release(os.uname()[2])
 
 
 def key_file(proc_path, name):
@@ -57,7 +58,7 @@ def key_file(proc_path, name):
 def read_live(proc_path, name):
     """Parsed live value of ``name``, or None when the entry is absent or unreadable."""
     try:
-        return catalogue.parse_value(catalogue.get(name), read_text(key_file(proc_path, name)))
+        return catalogue_values.parse_value(catalogue.get(name), read_text(key_file(proc_path, name)))
     except (IOError, OSError, ValueError):
         return None
 
@@ -93,11 +94,11 @@ def validate(settings, kernel, memory_bytes=None, page_size=4096, tcp_mem_in_for
             errors.append(str(exc.args[0]))
             continue
         try:
-            value = catalogue.coerce_value(key, settings[name])
+            value = catalogue_values.coerce_value(key, settings[name])
         except ValueError as exc:
             errors.append(str(exc))
             continue
-        problems = catalogue.validation_errors(key, value, kernel, page_size=page_size, context=context)
+        problems = catalogue_checks.validation_errors(key, value, kernel, page_size=page_size, context=context)
         if problems:
             errors.extend(problems)
         else:
@@ -116,7 +117,7 @@ def plan_settings(settings, proc_path, kernel, init_netns, mode="set", memory_li
     memory_bytes = procfs.host_memory_bytes(proc_path, memory_limit_bytes)
     page_size = procfs.page_size()
     tcp_mem_live = read_live(proc_path, "net.ipv4.tcp_mem")
-    context = catalogue.validation_context(
+    context = catalogue_checks.validation_context(
         init_netns=init_netns,
         available_congestion_control=read_file(key_file(proc_path, "net.ipv4.tcp_available_congestion_control")),
         allowed_congestion_control=read_file(key_file(proc_path, "net.ipv4.tcp_allowed_congestion_control")))
@@ -134,8 +135,8 @@ def plan_settings(settings, proc_path, kernel, init_netns, mode="set", memory_li
         current[name] = read_live(proc_path, name)
         value = values[name]
         if mode == "raise":
-            value = catalogue.raised(key, current[name], value)
-            problems = catalogue.validation_errors(key, value, kernel, page_size=page_size, context=context)
+            value = catalogue_values.raised(key, current[name], value)
+            problems = catalogue_checks.validation_errors(key, value, kernel, page_size=page_size, context=context)
             if problems:
                 errors.extend(problems)
         wanted[name] = value
@@ -161,16 +162,16 @@ def write_live(proc_path, changes, writer=None):
         key = catalogue.get(name)
         path = key_file(proc_path, name)
         try:
-            writer(path, catalogue.format_value(key, new))
+            writer(path, catalogue_values.format_value(key, new))
             back = read_live(proc_path, name)
             if not same_value(key, back, new):
                 raise ApplyError("read back %r instead of %r"
-                                 % (catalogue.format_value(key, back) if back is not None else back,
-                                    catalogue.format_value(key, new)))
+                                 % (catalogue_values.format_value(key, back) if back is not None else back,
+                                    catalogue_values.format_value(key, new)))
         except (OSError, IOError, ApplyError) as exc:
             failed = rollback(proc_path, [(n, o) for n, dummy_b, o in done] + [(name, old)], writer)
             message = "%s: setting %s failed (%s); " % (
-                name, catalogue.format_value(key, new), _error_text(exc))
+                name, catalogue_values.format_value(key, new), _error_text(exc))
             if failed:
                 message += "rollback FAILED for %s" % ", ".join(failed)
             else:
@@ -189,7 +190,7 @@ def rollback(proc_path, restores, writer):
         if same_value(key, read_live(proc_path, name), old):
             continue
         try:
-            writer(key_file(proc_path, name), catalogue.format_value(key, old))
+            writer(key_file(proc_path, name), catalogue_values.format_value(key, old))
         except (OSError, IOError):
             failed.append(name)
     return failed
@@ -218,11 +219,11 @@ def load_state(state_dir, path):
 # ---------------------------------------------------------------- the two operations
 
 def _format(key, value):
-    return catalogue.format_value(key, value) if value is not None else "absent"
+    return catalogue_values.format_value(key, value) if value is not None else "absent"
 
 
 def _live_text(values):
-    return "".join("%s = %s\n" % (name, catalogue.format_value(catalogue.get(name), value))
+    return "".join("%s = %s\n" % (name, catalogue_values.format_value(catalogue.get(name), value))
                    for name, value in values.items() if value is not None)
 
 
@@ -249,7 +250,7 @@ def apply_settings(settings, path=DEFAULT_PATH, mode="set", unsupported="skip",
         changes = [(name, wanted[name], current[name]) for name in catalogue.ordered(wanted)
                    if not same_value(catalogue.get(name), current[name], wanted[name])]
         old_file = read_file(path)
-        kept = dict((name, catalogue.coerce_value(catalogue.get(name), value))
+        kept = dict((name, catalogue_values.coerce_value(catalogue.get(name), value))
                     for name, value in (persist_only or {}).items() if name not in wanted)
         skipped = dict((name, reason) for name, reason in skipped.items() if name not in kept)
         # Nothing to set and no file of ours yet: a healthy host is left alone, with no file at all.
@@ -354,10 +355,10 @@ def _record_previous(state_dir, path, changes, owner):
     written = record.setdefault("written", {})  # what this run writes live, before it writes it (I4 after a kill)
     for name, new, old in changes:
         if name not in record["previous"] and old is not None:
-            record["previous"][name] = catalogue.format_value(catalogue.get(name), old)
+            record["previous"][name] = catalogue_values.format_value(catalogue.get(name), old)
             added = True
-        if name in record["previous"] and written.get(name) != catalogue.format_value(catalogue.get(name), new):
-            written[name] = catalogue.format_value(catalogue.get(name), new)
+        if name in record["previous"] and written.get(name) != catalogue_values.format_value(catalogue.get(name), new):
+            written[name] = catalogue_values.format_value(catalogue.get(name), new)
             added = True
     if added or before is None:
         atomic_write(record_path, json.dumps(record, indent=2, sort_keys=True) + "\n", 0o600)
@@ -383,7 +384,7 @@ def revert_settings(path=DEFAULT_PATH, state_dir=DEFAULT_STATE_DIR, proc_path="/
             if reason:
                 skipped[name] = reason
                 continue
-            old = catalogue.parse_value(key, record["previous"][name])
+            old = catalogue_values.parse_value(key, record["previous"][name])
             current[name] = read_live(proc_path, name)
             if same_value(key, current[name], old):
                 continue
@@ -597,7 +598,7 @@ def _undo(proc_path, sys_path, done, queues, saved, writer):
     failed = []
     if "sysctl" in done:
         previous = done["sysctl"]["previous"]
-        failed += rollback(proc_path, [(name, catalogue.coerce_value(catalogue.get(name), previous[name]))
+        failed += rollback(proc_path, [(name, catalogue_values.coerce_value(catalogue.get(name), previous[name]))
                                        for name in catalogue.ordered(previous)], writer)
     for name, old in sorted(((queues or {}).get("previous") or {}).items()):
         try:

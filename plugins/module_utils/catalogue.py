@@ -1,13 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one sysctl catalogue shared by facts, sizing and apply.
+"""The one sysctl catalogue shared by facts, sizing and apply: the rows, and what a row says by itself
+(scope on a kernel, whether the kernel has it, apply order).
 
 Adding a key is one row in ``CATALOGUE``. A row names the function that sizes it (``rule``, a
 name in ``sizing_rules.RULES``; None: never planned) and the kernel's own default
 (``kernel_default``, a function of the host in kernel_defaults.py; None: not modelled), so
 ``catalogue.get(key).rule`` answers "where is this sized?" in one step.
-Sources for scopes and versions: kernel-tcp-facts.md sections 2-9.
+Sources for scopes and versions: kernel-tcp-facts.md sections 2-9. A value of a key is parsed and
+formatted by catalogue_values.py and checked against its row by catalogue_checks.py.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -38,7 +40,6 @@ U8 = (0, 255)  # proc_dou8vec_minmax with no extra bounds
 CONNTRACK_BUCKETS_MAX = INT_MAX // 8
 # net/ipv4/sysctl_net_ipv4.c tcp_tw_reuse_delay_max = TCP_PAWS_MSL * MSEC_PER_SEC
 TW_REUSE_DELAY_MAX = 60 * 1000
-TCP_CA_NAME_MAX = 16  # include/net/tcp.h; proc_dostring keeps at most 15 characters of a longer name
 JIFFIES_SECONDS = "-INT_MAX/HZ..INT_MAX/HZ seconds (proc_dointvec_jiffies; 8589934 at HZ=250)"
 
 SysctlKey = namedtuple(
@@ -276,32 +277,6 @@ CATALOGUE = dict((row.name, row) for row in _ROWS)
 MODULE_KEYS = {"nf_conntrack": "net.netfilter.nf_conntrack_"}
 
 
-def _leading_digits(text):
-    end = 0
-    while end < len(text) and text[end] in "0123456789":
-        end += 1
-    return text[:end]
-
-
-def parse_kernel_release(release):
-    """'6.18.44-fc-v657' -> (6, 18, 44). Unparseable input gives (0, 0, 0).
-
-    Plain string scanning, no ``re``: tcp_facts imports this module and its whole process must
-    start fast (importing re costs several milliseconds).
-    """
-    text = release or ""
-    major = _leading_digits(text)
-    rest = text[len(major):]
-    if not major or not rest.startswith("."):
-        return (0, 0, 0)
-    minor = _leading_digits(rest[1:])
-    if not minor:
-        return (0, 0, 0)
-    rest = rest[1 + len(minor):]
-    patch = _leading_digits(rest[1:]) if rest.startswith(".") else ""
-    return (int(major), int(minor), int(patch or 0))
-
-
 def module_of(name):
     """The module whose loading creates ``name``, or None for a key the kernel always has."""
     for module, prefix in MODULE_KEYS.items():
@@ -344,285 +319,19 @@ def absent_reason(key, kernel, in_init_netns):
     """
     kernel = tuple(kernel)
     if kernel < key.since:
-        return "not on this kernel: %s appeared in Linux %s" % (key.name, _version(key.since))
+        return "not on this kernel: %s appeared in Linux %s" % (key.name, version_text(key.since))
     if key.removed is not None and kernel >= key.removed:
-        return "not on this kernel: %s was removed in Linux %s" % (key.name, _version(key.removed))
+        return "not on this kernel: %s was removed in Linux %s" % (key.name, version_text(key.removed))
     if not in_init_netns and scope_on(key, kernel) == GLOBAL:
         return "global key: set it on the host (a container cannot set it for itself)"
     return None
 
 
-def _version(version):
+def version_text(version):
+    """(6, 18) -> '6.18'."""
     return ".".join(str(part) for part in version)
 
 
 def ordered(names):
     """Key names sorted by apply order, then by name, so runs are deterministic."""
     return sorted(names, key=lambda name: (get(name).order, name))
-
-
-def parse_value(key, text):
-    """Kernel text -> int, list of ints, or normalised str, following the key's shape."""
-    text = str(text).strip()
-    if key.shape == INT:
-        return int(text)
-    if key.shape in (PAIR, TRIPLE):
-        return [int(part) for part in text.split()]
-    return " ".join(text.split())
-
-
-def format_value(key, value):
-    """A value (int, list, or string) -> the text written to /proc/sys and sysctl.d."""
-    if isinstance(value, (list, tuple)):
-        return " ".join(str(int(part)) for part in value)
-    if key.shape in (PAIR, TRIPLE):
-        return " ".join(str(int(part)) for part in str(value).split())
-    if key.shape == INT:
-        return str(int(str(value).strip()))
-    return " ".join(str(value).split())
-
-
-def coerce_value(key, value):
-    """User input -> the parsed form of ``parse_value``. Raises ValueError naming the key and rule.
-
-    ip_local_reserved_ports comes back in the kernel's canonical form (merged, sorted ranges) when it
-    parses, so what is written reads back equal.
-    """
-    if isinstance(value, bool):
-        value = int(value)
-    try:
-        if key.shape == TEXT:
-            text = parse_value(key, value)
-            if key.name == "net.ipv4.ip_local_reserved_ports" and not _reserved_ports_errors(key, text):
-                return format_port_ranges(parse_port_ranges(text))
-            return text
-        if isinstance(value, (list, tuple)):
-            parts = [int(str(part).strip()) for part in value]
-        else:
-            parts = [int(part) for part in str(value).split()]
-    except ValueError:
-        raise ValueError("%s: expected %s, got %r" % (key.name, _shape_words(key), value))
-    expected = {INT: 1, PAIR: 2, TRIPLE: 3}[key.shape]
-    if len(parts) != expected:
-        partial = ("; the kernel would take fewer values and keep the rest, but tcptune.linux sets all of them "
-                   "(policy)" if 0 < len(parts) < expected else "")
-        raise ValueError("%s: expected %s, got %d value(s): %r%s"
-                         % (key.name, _shape_words(key), len(parts), value, partial))
-    return parts[0] if key.shape == INT else parts
-
-
-def _shape_words(key):
-    return {INT: "one integer", PAIR: "two integers (low high)",
-            TRIPLE: "three integers (min default max)", TEXT: "text"}[key.shape]
-
-
-def validation_context(init_netns=None, available_congestion_control=None, allowed_congestion_control=None):
-    """What validation_errors needs to know about the host beyond the kernel version; every part optional.
-
-    ``init_netns``: True in the initial network namespace, False in a child (container), None unknown.
-    ``available_congestion_control`` / ``allowed_congestion_control``: the text (or a list of names) of
-    /proc/sys/net/ipv4/tcp_available_congestion_control and tcp_allowed_congestion_control; None unknown.
-    Callers that can read them (apply.plan_settings, which knows proc_path and init_netns) should pass
-    them; with none known tcp_congestion_control is checked as before (any single name).
-    """
-    def names(value):
-        if value is None:
-            return None
-        return tuple(str(value).split()) if not isinstance(value, (list, tuple)) else tuple(value)
-
-    return {"init_netns": init_netns, "available_congestion_control": names(available_congestion_control),
-            "allowed_congestion_control": names(allowed_congestion_control)}
-
-
-def _kernel_accepts(key):
-    """What the kernel's handler accepts for ``key``, in words, for messages."""
-    if key.kernel_text:
-        return key.kernel_text
-    low, high = key.kernel_range or (key.minimum, key.maximum)
-    return "%d..%d" % (low, high)
-
-
-def _range_error(key, part, maximum):
-    """The message for a value outside minimum..maximum: a policy bound, or one the kernel has too."""
-    text = "%s: %d is outside the accepted range %d..%d" % (key.name, part, key.minimum, maximum)
-    if maximum != key.maximum:
-        # sk_max_ack_backlog truncation on old kernels (maximum_before)
-        return text + " on kernels before %s" % _version(key.maximum_before[0])
-    if key.kernel_range is not None:
-        low, high = key.kernel_range
-        if not low <= part <= high:
-            return text + "; the kernel refuses it too (it accepts %s)" % _kernel_accepts(key)
-        if key.policy:
-            return text + ": a policy bound of tcptune.linux, not a kernel limit (the kernel accepts %s; %s)" % (
-                _kernel_accepts(key), key.policy)
-    elif key.policy:  # the kernel's bound is not a plain number here (HZ, struct sizes, another sysctl)
-        return text + ": a policy bound of tcptune.linux (the kernel accepts %s; %s)" % (
-            _kernel_accepts(key), key.policy)
-    return text
-
-
-def _order_errors(key, parts):
-    """tcp_mem must not decrease; tcp_rmem/tcp_wmem need default <= max only (min may exceed default, as
-    the kernel's own tcp_wmem does on 64 KiB pages); ip_local_port_range needs low < high. All are policy:
-    the kernel checks no order in triples, and accepts low == high."""
-    text = " ".join(str(part) for part in parts)
-    if key.name in ("net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"):
-        if parts[1] > parts[2]:
-            return ["%s: the three values must not decrease from default to max (default %d <= max %d; min may be "
-                    "above default), got %s: a policy rule of tcptune.linux (new sockets would start above the "
-                    "autotuning maximum); the kernel accepts the three values in any order, each >= 1"
-                    % (key.name, parts[1], parts[2], text)]
-        return []
-    if key.shape == TRIPLE and not parts[0] <= parts[1] <= parts[2]:
-        return ["%s: the three values must not decrease (min <= default/pressure <= max), got %s: a policy rule "
-                "of tcptune.linux; the kernel accepts any order (%s)" % (key.name, text, _kernel_accepts(key))]
-    if key.shape == PAIR and not parts[0] < parts[1]:
-        return ["%s: low must be below high, got %d %d: a policy rule of tcptune.linux; the kernel accepts %s"
-                % (key.name, parts[0], parts[1], _kernel_accepts(key))]
-    return []
-
-
-def _conntrack_buckets_errors(key, value, page_size):
-    """nf_ct_alloc_hashtable() rounds the size up to a multiple of PAGE_SIZE / sizeof(struct hlist_nulls_head)
-    (8 bytes): a size it would round reads back different, and the write is rolled back."""
-    step = max(int(page_size) // 8, 1)
-    if value % step == 0:
-        return []
-    rounded = (value + step - 1) // step * step
-    choices = [size for size in (rounded - step, rounded) if key.minimum <= size <= key.maximum]
-    return ["%s: %d is not a multiple of %d (PAGE_SIZE %d / 8-byte bucket heads): the kernel would round it up "
-            "to %d, which does not read back as written; use %s"
-            % (key.name, value, step, page_size, rounded, " or ".join(str(size) for size in choices) or "another size")]
-
-
-def _congestion_control_errors(key, value, context):
-    """The name must be one word the kernel can hold (TCP_CA_NAME_MAX); with the lists known, the name
-    must be available, and in a child netns allowed (tcp_set_default_congestion_control: ENOENT for an
-    unknown name, EPERM for a restricted one outside init_net, 8d432592f30f)."""
-    name = str(value)
-    if not name or len(name.split()) != 1:
-        return ["%s: expected one algorithm name, got %r" % (key.name, value)]
-    if len(name) >= TCP_CA_NAME_MAX:
-        return ["%s: %r is longer than %d characters; the kernel would cut it to %r (TCP_CA_NAME_MAX)"
-                % (key.name, name, TCP_CA_NAME_MAX - 1, name[:TCP_CA_NAME_MAX - 1])]
-    context = context or {}
-    available = context.get("available_congestion_control")
-    allowed = context.get("allowed_congestion_control")
-    if available is not None and name not in available:
-        return ["%s: %r is not in net.ipv4.tcp_available_congestion_control (%s); the kernel refuses an unknown "
-                "name (ENOENT), loading module tcp_%s first only in the initial network namespace: load it "
-                "before (modprobe tcp_%s) if it exists" % (key.name, name, " ".join(available) or "empty", name, name)]
-    if context.get("init_netns") is False and allowed is not None and name not in allowed:
-        return ["%s: %r is not in net.ipv4.tcp_allowed_congestion_control (%s); outside the initial network "
-                "namespace the kernel refuses a restricted algorithm (EPERM). Add it to the host's "
-                "tcp_allowed_congestion_control, or set it on the host"
-                % (key.name, name, " ".join(allowed) or "empty")]
-    return []
-
-
-def validation_errors(key, value, kernel=None, page_size=4096, context=None):
-    """Every rule ``value`` (already coerced) breaks for ``key``; an empty list when it is safe.
-
-    Each message names the key and the rule, and says when the rule is a policy of tcptune.linux
-    rather than a kernel limit (``policy`` in the catalogue row). ``page_size``: the host's page size
-    (nf_conntrack_buckets must be a multiple of page_size / 8). ``context``: validation_context(), for
-    tcp_congestion_control; None checks only the shape of the name.
-    """
-    errors = []
-    if kernel is not None and key.removed is not None and tuple(kernel) >= key.removed:
-        errors.append("%s: removed in Linux %s, this host runs %s"
-                      % (key.name, _version(key.removed), _version(kernel)))
-    if key.refuse and value not in (0, "0"):
-        errors.append("%s: refused, %s" % (key.name, key.refuse))
-        return errors
-    if key.shape == TEXT:
-        if key.name == "net.ipv4.ip_local_reserved_ports":
-            errors.extend(_reserved_ports_errors(key, value))
-        elif key.name == "net.ipv4.tcp_congestion_control":
-            errors.extend(_congestion_control_errors(key, value, context))
-        return errors
-    parts = value if isinstance(value, list) else [value]
-    maximum = key.maximum
-    if key.maximum_before is not None and kernel is not None and tuple(kernel) < key.maximum_before[0]:
-        maximum = key.maximum_before[1]
-    for part in parts:
-        if part < key.minimum or part > maximum:
-            errors.append(_range_error(key, part, maximum))
-    errors.extend(_order_errors(key, parts))
-    if key.name == "net.netfilter.nf_conntrack_buckets" and not errors:
-        errors.extend(_conntrack_buckets_errors(key, parts[0], page_size))
-    return errors
-
-
-def parse_port_item(item):
-    """One item of a port list, a port (8080 or '8080') or a 'low-high' range, -> (low, high) as written;
-    the one parser of port lists (reserved ports as a sysctl value and as a workload number). ValueError
-    when it is neither; 1..65535 and low <= high are the callers' checks."""
-    if isinstance(item, bool) or not isinstance(item, (int, str)):
-        raise ValueError("%r is not a port or a low-high range" % (item,))
-    if isinstance(item, int):
-        return item, item
-    bounds = item.split("-")
-    if len(bounds) > 2 or not all(bound.strip().isdigit() for bound in bounds):
-        raise ValueError("%r is not a port or a low-high range" % item)
-    return int(bounds[0]), int(bounds[-1])
-
-
-def parse_port_ranges(text):
-    """'8080,8081, 9000-9010' -> [(8080, 8081), (9000, 9010)]: merged (adjacent and overlapping) and sorted.
-
-    Raises ValueError for an item that is not a port or a low-high range of ports 1..65535.
-    """
-    items = []
-    for item in [part for part in str(text).replace(" ", "").split(",") if part]:
-        low, high = parse_port_item(item)
-        if not (1 <= low <= high <= 65535):
-            raise ValueError("%r must be ports 1..65535, low before high" % item)
-        items.append((low, high))
-    return merge_port_ranges(items)
-
-
-def merge_port_ranges(items):
-    """[(low, high), ...] -> sorted, with adjacent and overlapping ranges merged, as the kernel's bitmap does."""
-    merged = []
-    for low, high in sorted(items):
-        if merged and low <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
-        else:
-            merged.append((low, high))
-    return merged
-
-
-def format_port_ranges(ranges):
-    """[(8080, 8082), (9000, 9000)] -> '8080-8082,9000', the text proc_do_large_bitmap reads back."""
-    return ",".join(str(low) if low == high else "%d-%d" % (low, high) for low, high in ranges)
-
-
-def _reserved_ports_errors(key, value):
-    errors = []
-    for item in [part for part in str(value).replace(" ", "").split(",") if part]:
-        try:
-            low, high = parse_port_item(item)
-        except ValueError:
-            errors.append("%s: %r is not a port or a low-high range" % (key.name, item))
-            continue
-        if low == 0 and low <= high <= 65535:
-            errors.append("%s: %r must be ports 1..65535, low before high: port 0 is a policy bound of "
-                          "tcptune.linux (the kernel accepts %s; %s)"
-                          % (key.name, item, _kernel_accepts(key), key.policy))
-        elif not (1 <= low <= high <= 65535):
-            errors.append("%s: %r must be ports 1..65535, low before high" % (key.name, item))
-    return errors
-
-
-def raised(key, current, wanted):
-    """Never lower (policy raise; an outdated value below the kernel default): element-wise max (tuned's
-    '>'), then keep the elements ordered."""
-    if current is None or key.shape == TEXT:
-        return wanted
-    if key.shape == INT:
-        return max(current, wanted)
-    result = [max(old, new) for old, new in zip(current, wanted)]
-    for index in range(1, len(result)):
-        result[index] = max(result[index], result[index - 1])
-    return result

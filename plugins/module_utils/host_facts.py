@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.tcptune.linux.plugins.module_utils import diagnosis
+from ansible_collections.tcptune.linux.plugins.module_utils import diagnosis_rules
 from ansible_collections.tcptune.linux.plugins.module_utils.host_detect import detect_namespace, read_cgroup
 from ansible_collections.tcptune.linux.plugins.module_utils.interfaces import read_interfaces
 from ansible_collections.tcptune.linux.plugins.module_utils.procfs import (
@@ -84,5 +84,5 @@ def gather(proc_path="/proc", sys_path="/sys", sample_seconds=0.0, sockets=True,
         "cgroup": read_cgroup(proc_path, sys_path),
         "sockets": sockets_summary,
     }
-    facts["findings"] = diagnosis.diagnose(facts)
+    facts["findings"] = diagnosis_rules.diagnose(facts)
     return facts

@@ -4,7 +4,7 @@
 """What an untuned kernel of a given version on a given amount of RAM uses for each key.
 
 Each function takes a host dict with ``memory_bytes``, ``page_size`` and ``kernel`` (a version
-tuple or list) and returns the value in the parsed form of catalogue.parse_value. The catalogue
+tuple or list) and returns the value in the parsed form of catalogue_values.parse_value. The catalogue
 row of each key points at its function (``catalogue.get(key).kernel_default``). nr_free_buffer_pages
 and totalram_pages are approximated by MemTotal / page size (about 0.5 % high).
 """

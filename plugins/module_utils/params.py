@@ -260,7 +260,7 @@ def nofile_errors(soft, hard, soft_name="nofile_soft", hard_name="nofile_hard"):
 def sysctl_override_errors(overrides, name="sysctl_overrides"):
     # type: (Any, str) -> List[str]
     """Keys tcptune.linux knows (a typo is refused with the nearest key) and a value for each (not null,
-    not a dict). Shapes and bounds per kernel are the apply step's (catalogue.validation_errors)."""
+    not a dict). Shapes and bounds per kernel are the apply step's (catalogue_checks.validation_errors)."""
     if overrides is None:
         return []
     if not isinstance(overrides, dict):

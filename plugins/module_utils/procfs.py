@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, sockdiag
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, catalogue_values, kernel_release, sockdiag
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import read_file
 from ansible_collections.tcptune.linux.plugins.module_utils.host_detect import is_writable
 
@@ -134,7 +134,7 @@ def read_kernel(proc_path, sys_path, page_size=None):
     meminfo = read_meminfo(proc_path)
     return {
         "release": release,
-        "version": list(catalogue.parse_kernel_release(release)),
+        "version": list(kernel_release.parse_kernel_release(release)),
         "page_size": page_size or os.sysconf("SC_PAGE_SIZE"),
         "mem_total_bytes": meminfo.get("MemTotal"),
         "mem_available_bytes": meminfo.get("MemAvailable"),
@@ -159,7 +159,7 @@ def read_sysctls(proc_path, kernel, init_netns):
                 unavailable[name] = expected or "absent on this kernel (module not loaded?)"
             continue
         try:
-            values[name] = catalogue.parse_value(key, text)
+            values[name] = catalogue_values.parse_value(key, text)
         except ValueError:
             unavailable[name] = "unparseable value %r" % text.strip()
             continue

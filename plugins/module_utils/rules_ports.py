@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import math
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, memory_rules
+from ansible_collections.tcptune.linux.plugins.module_utils import memory_rules, port_ranges
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import SizingInputError
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_memory import (
@@ -30,7 +30,7 @@ WELL_KNOWN_PORTS = (
 
 
 def usable_ports(port_range, reserved):
-    """Ports of ``port_range`` not reserved; ``reserved`` merged (catalogue.merge_port_ranges): never negative."""
+    """Ports of ``port_range`` not reserved; ``reserved`` merged (port_ranges.merge_port_ranges): never negative."""
     low, high = port_range
     taken = sum(max(min(end, high) - max(start, low) + 1, 0) for start, end in reserved)
     return max(high - low + 1 - taken, 0)
@@ -41,14 +41,14 @@ def rule_reserved_ports(ctx):
     host, work = ctx["host"], ctx["work"]
     key = "net.ipv4.ip_local_reserved_ports"
     try:
-        live_ranges = catalogue.parse_port_ranges(live(host, key) or "")
+        live_ranges = port_ranges.parse_port_ranges(live(host, key) or "")
     except ValueError:
         live_ranges = []
-    merged = catalogue.merge_port_ranges(live_ranges + list(work["reserved_ports"]))
+    merged = port_ranges.merge_port_ranges(live_ranges + list(work["reserved_ports"]))
     ctx["reserved"] = merged
     need, reason = None, None
     if work["reserved_ports"]:
-        need = catalogue.format_port_ranges(merged)
+        need = port_ranges.format_port_ranges(merged)
         reason = workload_reason(work, ["reserved_ports"], "declared listening ports kept out of connect()/bind(0)")
     plan_key(ctx, key, need, reason, "live reservations + reserved_ports, merged and sorted as the kernel reads "
              "them back (8080,8081,8082 -> 8080-8082)", {"reserved_ports": work["reserved_ports"]},
@@ -137,7 +137,7 @@ def rule_port_range(ctx):
     if work["reserved_ports"] and usable_now == 0:
         raise SizingInputError("reserved_ports: %s cover every port of ip_local_port_range %d-%d; connect() would "
                                "fail with EADDRNOTAVAIL. Rule: leave at least one ephemeral port unreserved"
-                               % (catalogue.format_port_ranges(work["reserved_ports"]), current[0], current[1]))
+                               % (port_ranges.format_port_ranges(work["reserved_ports"]), current[0], current[1]))
     window = ctx["reuse_delay_ms"] / 1000.0 if ctx["reuse_active"] else float(TIME_WAIT_SECONDS)
     need_ports = int(math.ceil(rate * window * PORT_RANGE_HEADROOM))
     usable_default = usable_ports(default, reserved)
@@ -184,7 +184,7 @@ def rule_port_range(ctx):
              "the start, bind(0) the other)" % (PORT_RANGE_FLOOR, window, PORT_RANGE_HEADROOM),
              {"outbound_rate": rate, "needed_ports": need_ports, "usable_ports_now": usable_now,
               "usable_ports_kernel_default": usable_default,
-              "listening_ports": host["listening_ports"], "reserved": catalogue.format_port_ranges(reserved)},
+              "listening_ports": host["listening_ports"], "reserved": port_ranges.format_port_ranges(reserved)},
              "facts §3, §5; 07f4c90062f8 (parity)", compare="exact")
     usable = usable_ports(planned, reserved)
     plan_rate = usable / window

@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.tcptune.linux.plugins.module_utils import (
-    catalogue, memory_rules, sizing_memory, sizing_policy, sizing_rules)
+    catalogue, catalogue_checks, catalogue_values, memory_rules, sizing_memory, sizing_policy, sizing_rules)
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_memory import CONNTRACK_ENTRY_BYTES, SAFE_MEMORY_FRACTION
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_policy import gb_text
@@ -36,8 +36,8 @@ def compute_plan(host, workload):
     wanted.update(ctx["skip_wanted"])
     for key in catalogue.ordered(wanted):
         row = catalogue.get(key)
-        value = catalogue.coerce_value(row, wanted[key])
-        errors = catalogue.validation_errors(row, value, host["kernel"], page_size=host["page_size"])
+        value = catalogue_values.coerce_value(row, wanted[key])
+        errors = catalogue_checks.validation_errors(row, value, host["kernel"], page_size=host["page_size"])
         if errors and key in kept:  # an earlier run (or a hand edit of our file) left a value no longer valid
             ctx["warnings"].append("%s: persisted by an earlier run, but %s: dropped from the sysctl.d file"
                                    % (key, "; ".join(errors)))
@@ -50,10 +50,10 @@ def compute_plan(host, workload):
             continue  # cannot be set here, but the value in force already is the wanted one
         if reason:
             skipped[key] = reason
-            ctx["warnings"].append("%s: wanted %s but skipped: %s" % (key, catalogue.format_value(row, value), reason))
+            ctx["warnings"].append("%s: wanted %s but skipped: %s" % (key, catalogue_values.format_value(row, value), reason))
         else:
-            sysctl[key] = catalogue.format_value(row, value)
-    parsed = dict((key, catalogue.coerce_value(catalogue.get(key), text)) for key, text in sysctl.items())
+            sysctl[key] = catalogue_values.format_value(row, value)
+    parsed = dict((key, catalogue_values.coerce_value(catalogue.get(key), text)) for key, text in sysctl.items())
     for key in ("net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"):
         current = sizing_policy.live(host, key)
         if key in parsed and current is not None and parsed[key][2] == current[2]:
@@ -101,7 +101,7 @@ def compute_plan(host, workload):
 
 
 def _text(key, value):
-    return None if value is None else catalogue.format_value(catalogue.get(key), value)
+    return None if value is None else catalogue_values.format_value(catalogue.get(key), value)
 
 
 def size_text(number):

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import math
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, kernel_release, port_ranges
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 
 MIB = 1024 * 1024
@@ -222,7 +222,7 @@ def _port_items(value, name="reserved_ports"):
         if isinstance(item, bool):
             raise SizingInputError("%s: %r is not a port" % (name, item))
         try:
-            low, high = catalogue.parse_port_item(item)
+            low, high = port_ranges.parse_port_item(item)
         except ValueError:
             raise SizingInputError("%s: %r is not a port or a 'low-high' range" % (name, item)) from None
         if not (1 <= low <= 65535 and 1 <= high <= 65535):
@@ -230,7 +230,7 @@ def _port_items(value, name="reserved_ports"):
         if low > high:
             raise SizingInputError("%s: %r must be low-high with low <= high" % (name, item))
         items.append((low, high))
-    return catalogue.merge_port_ranges(items)
+    return port_ranges.merge_port_ranges(items)
 
 
 def resolve_workload(workload, names=None):
@@ -399,9 +399,9 @@ def validate_host(host):
         raise SizingInputError("page_size: must be a power of two, got %d" % page_size)
     _require_int("cpus", host.get("cpus", 1), 1)
     release = host.get("kernel_release")
-    if not isinstance(release, str) or catalogue.parse_kernel_release(release) == (0, 0, 0):
+    if not isinstance(release, str) or kernel_release.parse_kernel_release(release) == (0, 0, 0):
         raise SizingInputError("kernel_release: must look like '6.1.0-18-amd64', got %r" % (release,))
-    host["kernel"] = list(catalogue.parse_kernel_release(release))
+    host["kernel"] = list(kernel_release.parse_kernel_release(release))
     host.setdefault("in_init_netns", True)
     host.setdefault("sysctl", {})
     host.setdefault("sysctl_unavailable", {})

@@ -16,7 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, catalogue_values
 
 
 def workload_reason(work, options, detail):
@@ -133,16 +133,16 @@ def keep_persisted(ctx):
             continue
         row = catalogue.get(key)
         try:
-            value = catalogue.coerce_value(row, text)
+            value = catalogue_values.coerce_value(row, text)
         except (TypeError, ValueError):
             continue  # not a value of this key: the file was edited by hand
         module = catalogue.module_of(key)
         current = live(host, key)
         if not settable(host, key):
             if module and not host["conntrack"].get("available"):
-                ctx["persist_only"][key] = catalogue.format_value(row, value)
+                ctx["persist_only"][key] = catalogue_values.format_value(row, value)
                 ctx["notes"].append("%s = %s stays in the sysctl.d file: %s is not loaded now; it applies when the "
-                                    "module loads" % (key, catalogue.format_value(row, value), module))
+                                    "module loads" % (key, catalogue_values.format_value(row, value), module))
             continue
         entry = ctx["explain"].setdefault(key, explain_entry(host, key))
         default = kernel_default(host, key)
@@ -150,17 +150,17 @@ def keep_persisted(ctx):
         if entry.get("needed") is None and default is not None and value != default and row.rule != "rule_files":
             if _outdated(ctx, key, row, value, default) is None:
                 continue  # planned by _outdated
-        if current is None or catalogue.format_value(row, current) != catalogue.format_value(row, value):
-            ctx["persist_only"][key] = catalogue.format_value(row, value)
+        if current is None or catalogue_values.format_value(row, current) != catalogue_values.format_value(row, value):
+            ctx["persist_only"][key] = catalogue_values.format_value(row, value)
             entry["note"] = ("persisted by an earlier run as %s; live is %s (changed since): kept in the file, not "
-                             "written live" % (catalogue.format_value(row, value),
-                                               catalogue.format_value(row, current) if current is not None else "absent"))
+                             "written live" % (catalogue_values.format_value(row, value),
+                                               catalogue_values.format_value(row, current) if current is not None else "absent"))
             continue
         entry["value"] = current
         entry["reason"] = entry.get("reason") or {
             "kind": "persisted",
             "detail": "%s = %s was persisted by an earlier run and is live: kept, so a reboot does not undo it "
-                      "(state=absent reverts it; allow_lower lets a rule lower it)" % (key, catalogue.format_value(row, current))}
+                      "(state=absent reverts it; allow_lower lets a rule lower it)" % (key, catalogue_values.format_value(row, current))}
         ctx["wanted"][key] = current
         kept.append(key)
     return kept
@@ -172,18 +172,18 @@ def _outdated(ctx, key, row, value, default):
     host, work = ctx["host"], ctx["work"]
     entry = ctx["explain"][key]
     entry["outdated"] = True
-    text, default_text = catalogue.format_value(row, value), catalogue.format_value(row, default)
+    text, default_text = catalogue_values.format_value(row, value), catalogue_values.format_value(row, default)
     if _below_default(row, value, default) or work["allow_lower"]:
-        planned = default if work["allow_lower"] else catalogue.raised(row, value, default)
+        planned = default if work["allow_lower"] else catalogue_values.raised(row, value, default)
         entry["value"] = planned
         entry["reason"] = {"kind": "outdated",
                            "detail": "%s = %s was persisted by an earlier version; the current policy plans %s (%s)"
-                                     % (key, text, catalogue.format_value(row, planned),
+                                     % (key, text, catalogue_values.format_value(row, planned),
                                         "allow_lower is true" if work["allow_lower"]
                                         else "it never plans a value below the kernel default")}
         ctx["wanted"][key] = planned
         ctx["warnings"].append("%s: outdated value %s from an earlier run replaced by %s" %
-                               (key, text, catalogue.format_value(row, planned)))
+                               (key, text, catalogue_values.format_value(row, planned)))
         return None
     ctx["warnings"].append("%s: outdated: %s was persisted by an earlier run, but no declared workload number or "
                            "finding asks for it now (the current policy plans the kernel default %s); kept, since it "

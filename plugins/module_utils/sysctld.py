@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, catalogue_values
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import read_file
 
 try:
@@ -34,8 +34,8 @@ def same_value(key, left, right):
     if left is None or right is None:
         return left is right
     try:
-        left = catalogue.coerce_value(key, left)
-        right = catalogue.coerce_value(key, right)
+        left = catalogue_values.coerce_value(key, left)
+        right = catalogue_values.coerce_value(key, right)
     except ValueError:
         return False
     if key.shape == catalogue.TEXT:
@@ -49,7 +49,7 @@ def render_persist(wanted, skipped, owner="tcp_sysctl"):
     for name in catalogue.ordered(list(wanted) + list(skipped)):
         key = catalogue.get(name)
         if name in wanted:
-            lines.append("%s = %s\n" % (name, catalogue.format_value(key, wanted[name])))
+            lines.append("%s = %s\n" % (name, catalogue_values.format_value(key, wanted[name])))
         else:
             lines.append("# %s not set: %s\n" % (name, skipped[name]))
     return "".join(lines)
@@ -81,7 +81,7 @@ def drifted(persisted_text, live):
             continue
         key = catalogue.get(name)
         if not same_value(key, live[name], value):
-            result[name] = {"persisted": value, "live": catalogue.format_value(key, live[name])}
+            result[name] = {"persisted": value, "live": catalogue_values.format_value(key, live[name])}
     return result
 
 

@@ -17,7 +17,8 @@ __metaclass__ = type
 import os
 
 from ansible_collections.tcptune.linux.plugins.module_utils import (
-    apply, catalogue, fileutil, host_detect, host_facts, limits, sizing, sizing_inputs, sysctld, txqueue_persist)
+    apply, catalogue, catalogue_values, fileutil, host_detect, host_facts, limits, sizing, sizing_inputs, sysctld,
+    txqueue_persist)
 from ansible_collections.tcptune.linux.plugins.module_utils import params as checks
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import read_file
 
@@ -139,7 +140,7 @@ def _text(key, value):
     if value is None:
         return "?"
     try:
-        return catalogue.format_value(catalogue.get(key), value)
+        return catalogue_values.format_value(catalogue.get(key), value)
     except (KeyError, ValueError):
         return str(value)
 

@@ -45,10 +45,8 @@ attributes:
   diff_mode:
     description: Returns the limits.d file and the systemd drop-ins before and after.
     support: full
-  platform:
-    description: Linux hosts (reads /proc, /sys and netlink).
-    support: full
-    platforms: linux
+extends_documentation_fragment:
+  - tcptune.linux.linux_platform
 options:
   soft:
     description: Soft limit of login sessions.
@@ -174,8 +172,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcptune.linux.plugins.module_utils import limits
-from ansible_collections.tcptune.linux.plugins.module_utils.apply import ApplyError
+from ansible_collections.tcptune.linux.plugins.module_utils import limits, module_errors
+from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError
 
 
 def main():
@@ -197,24 +195,21 @@ def main():
     )
     params = module.params
     if params["root"] == "/" and not module.check_mode and os.geteuid() != 0:
-        module.fail_json(msg="nofile_limits: writing /etc/security/limits.d and /etc/systemd needs root; "
-                             "run it with become: true. Nothing was changed.")
+        module.fail_json(msg=module_errors.needs_root("nofile_limits", "/etc/security/limits.d and /etc/systemd"))
     try:
         result = limits.sync_limits(
             root=params["root"], hard=params["hard"], login_soft=params["soft"], services=params["services"],
             login=params["login"], default_limit=params["default_limit"], allow_lower=params["allow_lower"],
             proc_path=params["proc_path"], nr_open=params["nr_open"] if module.check_mode else None,
             state=params["state"], check_mode=module.check_mode)
-    except ApplyError as exc:
-        module.fail_json(msg=str(exc), **exc.result)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="%s: %s" % (exc.filename or "(no path)", exc.strerror or exc), failed_path=exc.filename)
+    except (ApplyError, IOError, OSError) as exc:
+        module.fail_json(**module_errors.failure(exc))
     diff = result.pop("diff")
     result["daemon_reloaded"] = False
     if result["daemon_reload_needed"] and not module.check_mode and limits.systemd_is_pid1(params["root"]):
         rc, out, err = module.run_command([module.get_bin_path("systemctl", required=True), "daemon-reload"])
         if rc != 0:
-            module.fail_json(msg="systemctl daemon-reload failed: %s" % (err or out).strip(), **result)
+            module.fail_json(msg=module_errors.daemon_reload_failed(out, err), **result)
         result["daemon_reloaded"] = True
     if module._diff:
         result["diff"] = diff

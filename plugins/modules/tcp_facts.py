@@ -58,10 +58,8 @@ attributes:
   diff_mode:
     description: Nothing is changed, so there is no diff.
     support: none
-  platform:
-    description: Linux hosts (reads /proc, /sys and netlink).
-    support: full
-    platforms: linux
+extends_documentation_fragment:
+  - tcptune.linux.linux_platform
 options:
   proc_path:
     description: Root of the proc file system to read. Another value lets tests use fixture trees.

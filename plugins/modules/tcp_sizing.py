@@ -37,10 +37,6 @@ attributes:
   diff_mode:
     description: Nothing is changed, so there is no diff.
     support: none
-  platform:
-    description: Linux hosts (reads /proc, /sys and netlink).
-    support: full
-    platforms: linux
 options:
   facts:
     description:
@@ -70,6 +66,7 @@ options:
     description: Override whether the plan is for the host's own network namespace (false inside a container).
     type: bool
 extends_documentation_fragment:
+  - tcptune.linux.linux_platform
   - tcptune.linux.workload
 notes:
   - Supports check mode; it never changes anything in any mode.
@@ -174,7 +171,7 @@ plan:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
+from ansible_collections.tcptune.linux.plugins.module_utils import module_errors, sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import host_facts, sizing
 
 
@@ -221,7 +218,7 @@ def main():
         workload = sizing_inputs.workload_from_params(params)
         plan = sizing.compute_plan(host, workload)
     except sizing_inputs.SizingInputError as error:
-        module.fail_json(msg=str(error))
+        module.fail_json(**module_errors.failure(error))
     for message in plan["warnings"]:
         if message.startswith("infeasible"):
             module.warn(message)

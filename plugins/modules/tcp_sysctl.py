@@ -42,10 +42,8 @@ attributes:
   diff_mode:
     description: Returns the live values and the sysctl.d file before and after.
     support: full
-  platform:
-    description: Linux hosts (reads /proc, /sys and netlink).
-    support: full
-    platforms: linux
+extends_documentation_fragment:
+  - tcptune.linux.linux_platform
 options:
   settings:
     description:
@@ -206,7 +204,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcptune.linux.plugins.module_utils import fileutil
-from ansible_collections.tcptune.linux.plugins.module_utils import apply, limits, sysctld
+from ansible_collections.tcptune.linux.plugins.module_utils import apply, limits, module_errors, sysctld
 from ansible_collections.tcptune.linux.plugins.module_utils.host_detect import in_init_netns
 
 
@@ -259,8 +257,7 @@ def main():
         if error:
             module.fail_json(msg="%s. Nothing was changed." % error)
     if params["proc_path"] == "/proc" and not module.check_mode and os.geteuid() != 0:
-        module.fail_json(msg="tcp_sysctl: writing /proc/sys and %s needs root; run it with become: true. "
-                             "Nothing was changed." % params["path"])
+        module.fail_json(msg=module_errors.needs_root("tcp_sysctl", "/proc/sys and %s" % params["path"]))
     lockout = nr_open_lockout(params)
     if lockout:
         module.fail_json(msg="fs.nr_open: %s refused, it is below hard nofile limits that depend on it (logins and units "
@@ -277,10 +274,8 @@ def main():
             result = apply.revert_settings(
                 path=params["path"], state_dir=params["state_dir"], proc_path=params["proc_path"],
                 check_mode=module.check_mode, lock_timeout=params["lock_timeout"])
-    except fileutil.ApplyError as exc:
-        module.fail_json(msg=str(exc), **exc.result)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="%s: %s" % (exc.filename or "(no path)", exc.strerror or exc), failed_path=exc.filename)
+    except (fileutil.ApplyError, IOError, OSError) as exc:
+        module.fail_json(**module_errors.failure(exc))
     diff = result.pop("diff")
     for warning in result.pop("warnings"):
         module.warn(warning)

@@ -40,10 +40,6 @@ attributes:
   diff_mode:
     description: Returns the diffs of live values and files of the three components.
     support: full
-  platform:
-    description: Linux hosts (reads /proc, /sys and netlink).
-    support: full
-    platforms: linux
 options:
   state:
     description: V(present) plans and applies; V(absent) reverts what earlier runs wrote (limits first).
@@ -178,6 +174,7 @@ options:
     type: list
     elements: str
 extends_documentation_fragment:
+  - tcptune.linux.linux_platform
   - tcptune.linux.workload
 notes:
   - Supports check mode and diff mode.
@@ -274,7 +271,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcptune.linux.plugins.module_utils import limits, params as checks, sizing_inputs, tune
+from ansible_collections.tcptune.linux.plugins.module_utils import limits, module_errors, params as checks, sizing_inputs, tune
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError
 from ansible_collections.tcptune.linux.plugins.module_utils.interfaces import interface_names
 
@@ -320,10 +317,8 @@ def main():
             params[key] = int(params[key])
     try:
         run(module, params)
-    except (ApplyError, sizing_inputs.SizingInputError) as exc:
-        module.fail_json(msg=str(exc), **getattr(exc, "result", {}))
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="%s: %s" % (exc.filename or "(no path)", exc.strerror or exc), failed_path=exc.filename)
+    except (ApplyError, sizing_inputs.SizingInputError, IOError, OSError) as exc:
+        module.fail_json(**module_errors.failure(exc))
     except Exception as exc:  # pylint: disable=broad-except
         # Any other error: one line for the user, the traceback beside it (Ansible shows it with -vvv).
         module.fail_json(msg="tcp_tune failed unexpectedly (%s: %s); this is a bug of tcptune.linux, please report "
@@ -348,7 +343,7 @@ def run(module, params):
     if result.pop("daemon_reload_needed") and not module.check_mode and limits.systemd_is_pid1(params["root"]):
         rc, out, err = module.run_command([module.get_bin_path("systemctl", required=True), "daemon-reload"])
         if rc != 0:
-            module.fail_json(msg="systemctl daemon-reload failed: %s" % (err or out).strip(), result=result)
+            module.fail_json(msg=module_errors.daemon_reload_failed(out, err), result=result)
         result["daemon_reloaded"] = True
     extra = {"diff": diffs} if module._diff else {}
     module.exit_json(changed=result["changed"], result=result, **extra)

@@ -40,10 +40,8 @@ attributes:
   diff_mode:
     description: Returns the live txqueuelen and the udev rule or .link files before and after.
     support: full
-  platform:
-    description: Linux hosts (reads /proc, /sys and netlink).
-    support: full
-    platforms: linux
+extends_documentation_fragment:
+  - tcptune.linux.linux_platform
 options:
   interfaces:
     description:
@@ -216,8 +214,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcptune.linux.plugins.module_utils import params as checks
-from ansible_collections.tcptune.linux.plugins.module_utils import txqueue, txqueue_persist
-from ansible_collections.tcptune.linux.plugins.module_utils.apply import ApplyError
+from ansible_collections.tcptune.linux.plugins.module_utils import module_errors, txqueue, txqueue_persist
+from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError
 
 
 def main():
@@ -242,8 +240,7 @@ def main():
     )
     params = module.params
     if params["sys_path"] == "/sys" and not module.check_mode and os.geteuid() != 0:
-        module.fail_json(msg="txqueuelen: writing /sys/class/net and the udev or .link file needs root; "
-                             "run it with become: true. Nothing was changed.")
+        module.fail_json(msg=module_errors.needs_root("txqueuelen", "/sys/class/net and the udev or .link file"))
     values = None
     if params["values"] is not None:
         values, bad = checks.txqueuelen_values(params["values"], "values")
@@ -262,10 +259,8 @@ def main():
                 sys_path=params["sys_path"], rules_path=params["rules_path"],
                 link_path=params["link_path"], state_dir=params["state_dir"],
                 check_mode=module.check_mode)
-    except ApplyError as exc:
-        module.fail_json(msg=str(exc), **exc.result)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="%s: %s" % (exc.filename or "(no path)", exc.strerror or exc), failed_path=exc.filename)
+    except (ApplyError, IOError, OSError) as exc:
+        module.fail_json(**module_errors.failure(exc))
     diff = result.pop("diff")
     for pattern in result["unmatched"]:
         module.warn("txqueuelen: %s matches no interface" % pattern)

@@ -2,7 +2,7 @@
 and findings, in the shape tcp_tune returns (module_utils/tune.py).
 
 Each host is made the way a real run makes its result: facts (kernel defaults sized from the host's RAM,
-counters that differ from host to host) -> diagnosis.diagnose -> sizing.compute_plan -> tune.plan_view.
+counters that differ from host to host) -> diagnosis_rules.diagnose -> sizing.compute_plan -> tune.plan_view.
 So the plans, reasons, formulas and evidence are the collection's own, and what differs between hosts
 (RAM-sized values, counters in the evidence) differs as in a real fleet. Deterministic (seeded).
 """
@@ -10,7 +10,7 @@ So the plans, reasons, formulas and evidence are the collection's own, and what 
 import random
 
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
-from ansible_collections.tcptune.linux.plugins.module_utils import diagnosis, sizing, tune
+from ansible_collections.tcptune.linux.plugins.module_utils import diagnosis_rules, sizing, tune
 
 GIB = 1024 ** 3
 # (RAM GiB, CPUs, kernel, in a container); weights: most of a fleet is a few host sizes.
@@ -81,7 +81,7 @@ def _facts(rng, memory, cpus, kernel, container):
                                                     "LISTEN": 12, "SYN_RECV": 0},
                     "listeners": [], "listening_ports": [22, 443], "local_ports_in_ephemeral_range": 0},
     }
-    facts["findings"] = diagnosis.diagnose(facts)
+    facts["findings"] = diagnosis_rules.diagnose(facts)
     return facts
 
 

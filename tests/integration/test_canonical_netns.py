@@ -5,7 +5,7 @@
 
 ip_local_reserved_ports and ip_local_port_range are per network namespace, so a throwaway
 namespace is safe. Each case writes the raw input, reads back the kernel's text, and compares it
-with catalogue.coerce_value (reserved ports) and with sizing's planned port range.
+with catalogue_values.coerce_value (reserved ports) and with sizing's planned port range.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,7 +17,7 @@ import subprocess
 import pytest
 
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, sizing
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, catalogue_values, sizing
 from preconditions import needs_unshare
 
 RESERVED = "/proc/sys/net/ipv4/ip_local_reserved_ports"
@@ -49,7 +49,7 @@ def kernel_reads_back(path, text):
     "",
 ])
 def test_reserved_ports_canonical_form_is_the_kernels(text):
-    ours = catalogue.coerce_value(catalogue.get("net.ipv4.ip_local_reserved_ports"), text)
+    ours = catalogue_values.coerce_value(catalogue.get("net.ipv4.ip_local_reserved_ports"), text)
     if " " not in text:  # the kernel refuses spaces (EINVAL); apply writes our form, which has none
         assert kernel_reads_back(RESERVED, text) == ours
     assert kernel_reads_back(RESERVED, ours) == ours

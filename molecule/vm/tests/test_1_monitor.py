@@ -12,11 +12,10 @@ import json
 import os
 
 import pytest
-from vmdata import PROJECT, load, name_of, text
+from vmdata import PROJECT, load, module_util, name_of, text
 
 FINDING = 'tcptune_finding{finding="tcp_memory_pressure"'
-MODULE_UTILS = ("catalogue", "diagnosis", "fileutil", "host_detect", "host_facts", "interfaces", "kernel_defaults",
-                "metrics", "procfs", "services", "sockdiag", "sysctld")
+MODULE_UTILS = module_util("collector_plan").COLLECTOR_MODULE_UTILS
 MAX_SERIES = 97
 # molecule.yml: tcp_tuning_monitor is true for this guest only; the others must have none of it.
 MONITORED = ("vm-debian12",)

@@ -36,11 +36,11 @@ def _same_state(before, after, what, allow_new=()):
 
 
 def test_snapshot_covers_every_catalogue_key_of_this_kernel(host):
-    from vmdata import catalogue
+    from vmdata import catalogue, kernel_version
     cat = catalogue()
     kernel = load("apply-result", host)["kernel"]
     original = load("original", host)["sysctl"]
-    version = cat.parse_kernel_release(kernel)
+    version = kernel_version(kernel)
     missing = [k for k in cat.CATALOGUE if cat.exists_on(cat.CATALOGUE[k], version) and k not in original]
     assert not missing, missing
     assert "net.netfilter.nf_conntrack_max" in original  # loaded in prepare

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from vmdata import catalogue, load, our_files
+from vmdata import catalogue, kernel_version, load, our_files
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -25,7 +25,7 @@ def reverted():
 
 def _catalogue_values(snapshot, kernel):
     cat = catalogue()
-    version = cat.parse_kernel_release(kernel)
+    version = kernel_version(kernel)
     return dict((k, v) for k, v in snapshot["sysctl"].items()
                 if k in cat.CATALOGUE and cat.exists_on(cat.CATALOGUE[k], version))
 

@@ -31,14 +31,24 @@ def text(kind, host, suffix="txt"):
         return handle.read()
 
 
-def catalogue():
-    """The collection's catalogue from the checkout under test. It imports other module_utils, so it is
-    imported as the collection: .cache/collections links ansible_collections/tcptune/linux to the
-    checkout (tests/run-all.sh and `make collection` create it)."""
+def module_util(name):
+    """A module_utils file of the checkout under test. They import each other, so each is imported as the
+    collection: .cache/collections links ansible_collections/tcptune/linux to the checkout (tests/run-all.sh
+    and `make collection` create it)."""
     collections = os.path.join(PROJECT, ".cache", "collections")
     if collections not in sys.path:
         sys.path.insert(0, collections)
-    return importlib.import_module("ansible_collections.tcptune.linux.plugins.module_utils.catalogue")
+    return importlib.import_module("ansible_collections.tcptune.linux.plugins.module_utils." + name)
+
+
+def catalogue():
+    """The collection's catalogue from the checkout under test."""
+    return module_util("catalogue")
+
+
+def kernel_version(release):
+    """'6.1.0-50-amd64' -> (6, 1, 0), by the collection's own parser."""
+    return module_util("kernel_release").parse_kernel_release(release)
 
 
 def words(value):

@@ -92,6 +92,6 @@ def tcp_mem_close(before, after):
 
 def catalogue_values(snapshot, kernel):
     cat = vmdata.catalogue()
-    version = cat.parse_kernel_release(kernel)
+    version = vmdata.kernel_version(kernel)
     return dict((k, v) for k, v in snapshot["sysctl"].items()
                 if k in cat.CATALOGUE and cat.exists_on(cat.CATALOGUE[k], version))

@@ -16,7 +16,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.tcptune.linux.plugins.module_utils import alert_rules, diagnosis, metrics
+from ansible_collections.tcptune.linux.plugins.module_utils import alert_rules, diagnosis, diagnosis_rules, metrics_series
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..")
 GENERATE = os.path.join(REPO, "files", "prometheus", "generate.py")
@@ -85,7 +85,7 @@ def test_every_runbook_anchor_is_a_section_of_the_docs():
 
 
 def test_the_expressions_and_summaries_use_only_series_the_collector_writes():
-    written = set(metrics.metric_names()) | {"ALERTS"}
+    written = set(metrics_series.metric_names()) | {"ALERTS"}
     for group in alert_rules.rule_groups():
         for rule in group["rules"]:
             text = rule["expr"] + rule["annotations"]["summary"]
@@ -140,7 +140,7 @@ def _facts(**extra):
 
 
 def _sampled(**rates):
-    base = dict((key, 0.0) for key, _name, _finding in metrics.COUNTERS)
+    base = dict((key, 0.0) for key, _name, _finding in metrics_series.COUNTERS)
     base.update(rates)
     return {"rates": base, "sample_seconds": 60.0}
 
@@ -189,7 +189,7 @@ REACH = {
 
 @pytest.mark.parametrize("finding, severity", sorted(REACH))
 def test_every_alerted_severity_is_one_the_finding_can_have(finding, severity):
-    found = dict((item["id"], item["severity"]) for item in diagnosis.diagnose(REACH[(finding, severity)]))
+    found = dict((item["id"], item["severity"]) for item in diagnosis_rules.diagnose(REACH[(finding, severity)]))
     assert found.get(finding) == severity, found
 
 

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import host_detect
-from ansible_collections.tcptune.linux.plugins.module_utils import apply, catalogue, fileutil, sysctld
+from ansible_collections.tcptune.linux.plugins.module_utils import (apply, catalogue, catalogue_values, fileutil,
+    host_detect, sysctld)
 
 # Kernel-formatted text: triples and pairs are tab-separated, like the real /proc/sys.
 LIVE = {
@@ -111,11 +111,11 @@ def test_same_value_compares_values_not_text():
 
 def test_raise_is_elementwise_and_keeps_triples_ordered():
     rmem = catalogue.get("net.ipv4.tcp_rmem")
-    assert catalogue.raised(rmem, [4096, 131072, 6291456], [8192, 87380, 16777216]) == [8192, 131072, 16777216]
-    assert catalogue.raised(rmem, [4096, 900000, 1000000], [4096, 16384, 2000000]) == [4096, 900000, 2000000]
+    assert catalogue_values.raised(rmem, [4096, 131072, 6291456], [8192, 87380, 16777216]) == [8192, 131072, 16777216]
+    assert catalogue_values.raised(rmem, [4096, 900000, 1000000], [4096, 16384, 2000000]) == [4096, 900000, 2000000]
     somaxconn = catalogue.get("net.core.somaxconn")
-    assert catalogue.raised(somaxconn, 4096, 1024) == 4096
-    assert catalogue.raised(somaxconn, 4096, 65535) == 65535
+    assert catalogue_values.raised(somaxconn, 4096, 1024) == 4096
+    assert catalogue_values.raised(somaxconn, 4096, 65535) == 65535
 
 
 def test_in_init_netns_follows_global_only_entries(tmpdir):

@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, diagnosis, host_facts
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, diagnosis, diagnosis_rules, host_facts
 
 
 def gather(fixture_tree, name, **kwargs):
@@ -33,6 +33,11 @@ def test_every_catalogue_finding_id_exists():
 
 def test_the_issue_ids_are_all_defined_once():
     assert len(diagnosis.FINDING_IDS) == len(set(diagnosis.FINDING_IDS)) == 15
+
+
+def test_one_rule_per_finding_id_in_id_order():
+    """Each family file's rule is named after its finding; diagnose runs them in FINDING_IDS order."""
+    assert [rule.__name__ for rule in diagnosis_rules.RULES] == list(diagnosis.FINDING_IDS)
 
 
 def test_healthy_host_has_no_warning_or_critical(fixture_tree):
@@ -102,7 +107,7 @@ def test_container_sees_the_hosts_global_softnet_drops_and_nothing_else(fixture_
 def test_tw_recycle_on_a_new_kernel_is_not_a_finding(fixture_tree):
     facts = gather(fixture_tree, "linux-3.10-old")
     facts["kernel"]["version"] = [4, 12, 0]
-    assert "tw_recycle_enabled" not in by_id(diagnosis.diagnose(facts))
+    assert "tw_recycle_enabled" not in by_id(diagnosis_rules.diagnose(facts))
 
 
 def _quiet(fixture_tree):
@@ -112,12 +117,12 @@ def _quiet(fixture_tree):
 def test_rates_replace_totals_when_sampled(fixture_tree):
     facts = _quiet(fixture_tree)
     facts["counters"]["TcpExt.ListenOverflows"] = 5000000  # a bad day long ago
-    assert by_id(diagnosis.diagnose(facts))["listen_queue_overflow"]["severity"] == "critical"
+    assert by_id(diagnosis_rules.diagnose(facts))["listen_queue_overflow"]["severity"] == "critical"
     facts["rates"] = {"TcpExt.ListenOverflows": 0.0, "TcpExt.ListenDrops": 0.0}
     facts["sample_seconds"] = 5.0
-    assert "listen_queue_overflow" not in by_id(diagnosis.diagnose(facts))
+    assert "listen_queue_overflow" not in by_id(diagnosis_rules.diagnose(facts))
     facts["rates"]["TcpExt.ListenOverflows"] = 2.5
-    finding = by_id(diagnosis.diagnose(facts))["listen_queue_overflow"]
+    finding = by_id(diagnosis_rules.diagnose(facts))["listen_queue_overflow"]
     assert finding["severity"] == "warning"
     assert finding["evidence"]["TcpExt.ListenOverflows/s"] == 2.5
     assert "per second over the last 5 s" in finding["summary"]
@@ -127,7 +132,7 @@ def test_rates_replace_totals_when_sampled(fixture_tree):
 def test_conntrack_fill_thresholds(fixture_tree, count, expected):
     facts = _quiet(fixture_tree)
     facts["conntrack"]["count"] = count
-    finding = by_id(diagnosis.diagnose(facts)).get("conntrack_pressure")
+    finding = by_id(diagnosis_rules.diagnose(facts)).get("conntrack_pressure")
     assert (finding or {}).get("severity") == expected
 
 
@@ -135,33 +140,33 @@ def test_conntrack_fill_thresholds(fixture_tree, count, expected):
 def test_orphan_thresholds(fixture_tree, orphans, expected):
     facts = _quiet(fixture_tree)
     facts["sockstat"]["tcp"]["orphan"] = orphans  # tcp_max_orphans 131072
-    assert (by_id(diagnosis.diagnose(facts)).get("orphan_pressure") or {}).get("severity") == expected
+    assert (by_id(diagnosis_rules.diagnose(facts)).get("orphan_pressure") or {}).get("severity") == expected
 
 
 def test_tcp_memory_near_the_hard_limit_is_critical(fixture_tree):
     facts = _quiet(fixture_tree)
     facts["sockstat"]["tcp"]["mem_pages"] = 560000  # tcp_mem[2] 575802
-    assert by_id(diagnosis.diagnose(facts))["tcp_memory_pressure"]["severity"] == "critical"
+    assert by_id(diagnosis_rules.diagnose(facts))["tcp_memory_pressure"]["severity"] == "critical"
     facts["sockstat"]["tcp"]["mem_pages"] = 320000  # above 0.8 x tcp_mem[1] 383868
-    assert by_id(diagnosis.diagnose(facts))["tcp_memory_pressure"]["severity"] == "warning"
+    assert by_id(diagnosis_rules.diagnose(facts))["tcp_memory_pressure"]["severity"] == "warning"
 
 
 def test_listener_backlog_capped_and_full_queue(fixture_tree):
     facts = _quiet(fixture_tree)
     facts["sockets"]["listeners"] = [{"family": "inet", "address": "0.0.0.0", "port": 80, "backlog": 4096, "queue": 0}]
-    finding = by_id(diagnosis.diagnose(facts))["listener_backlog_capped"]
+    finding = by_id(diagnosis_rules.diagnose(facts))["listener_backlog_capped"]
     assert finding["severity"] == "info"
     assert finding["evidence"]["listener 0.0.0.0:80 backlog"] == 4096
     facts["sockets"]["listeners"][0].update(backlog=511, queue=512)
-    assert by_id(diagnosis.diagnose(facts))["listener_backlog_capped"]["severity"] == "warning"
+    assert by_id(diagnosis_rules.diagnose(facts))["listener_backlog_capped"]["severity"] == "warning"
     facts["sockets"]["listeners"][0].update(backlog=511, queue=10)
-    assert "listener_backlog_capped" not in by_id(diagnosis.diagnose(facts))
+    assert "listener_backlog_capped" not in by_id(diagnosis_rules.diagnose(facts))
 
 
 def test_syn_recv_against_max_syn_backlog(fixture_tree):
     facts = _quiet(fixture_tree)
     facts["sockets"]["states"]["SYN_RECV"] = 1500  # tcp_max_syn_backlog 2048
-    finding = by_id(diagnosis.diagnose(facts))["syn_queue_pressure"]
+    finding = by_id(diagnosis_rules.diagnose(facts))["syn_queue_pressure"]
     assert finding["severity"] == "warning"
     assert finding["evidence"]["sockets.states.SYN_RECV"] == 1500
 
@@ -169,19 +174,19 @@ def test_syn_recv_against_max_syn_backlog(fixture_tree):
 def test_carrier_down_on_an_up_interface(fixture_tree):
     facts = _quiet(fixture_tree)
     facts["interfaces"]["eth0"]["carrier"] = 0
-    assert by_id(diagnosis.diagnose(facts))["link_problem"]["evidence"] == {"eth0.carrier": 0}
+    assert by_id(diagnosis_rules.diagnose(facts))["link_problem"]["evidence"] == {"eth0.carrier": 0}
     facts["interfaces"]["eth0"]["admin_up"] = False
-    assert "link_problem" not in by_id(diagnosis.diagnose(facts))
+    assert "link_problem" not in by_id(diagnosis_rules.diagnose(facts))
 
 
 def test_process_fd_use_and_low_service_limit(fixture_tree):
     facts = _quiet(fixture_tree)
     facts["nofile"]["services"] = {"nginx": {"soft": 1024, "hard": 4096, "open": 12, "pid": 200}}
-    finding = by_id(diagnosis.diagnose(facts))["fd_pressure"]
+    finding = by_id(diagnosis_rules.diagnose(facts))["fd_pressure"]
     assert finding["severity"] == "info"
     assert finding["evidence_source"] == {"service nginx nofile soft": "/proc/200/limits"}
     facts["nofile"]["pids"] = {"300": {"soft": 20000, "hard": 20000, "open": 19500}}
-    finding = by_id(diagnosis.diagnose(facts))["fd_pressure"]
+    finding = by_id(diagnosis_rules.diagnose(facts))["fd_pressure"]
     assert finding["severity"] == "critical"
     assert finding["evidence"]["pid 300 open"] == 19500
 
@@ -194,15 +199,15 @@ def test_ephemeral_ports_not_judged_without_enumeration(fixture_tree):
 def test_retransmissions_need_enough_segments(fixture_tree):
     facts = _quiet(fixture_tree)
     facts["counters"].update({"Tcp.OutSegs": 5000, "Tcp.RetransSegs": 2500})
-    assert "retransmission_rate" not in by_id(diagnosis.diagnose(facts))
+    assert "retransmission_rate" not in by_id(diagnosis_rules.diagnose(facts))
     facts["counters"].update({"Tcp.OutSegs": 50000, "Tcp.RetransSegs": 6000})
-    assert by_id(diagnosis.diagnose(facts))["retransmission_rate"]["severity"] == "critical"
+    assert by_id(diagnosis_rules.diagnose(facts))["retransmission_rate"]["severity"] == "critical"
 
 
 def test_diagnose_does_not_modify_facts(fixture_tree):
     facts = gather(fixture_tree, "linux-5.15-busy")
     before = copy.deepcopy(facts)
-    diagnosis.diagnose(facts)
+    diagnosis_rules.diagnose(facts)
     assert facts == before
 
 
@@ -211,6 +216,6 @@ def test_orphan_summary_names_the_timer_penalty_not_memory_pressure(fixture_tree
     # tcp_too_many_orphans() knows nothing of memory pressure.
     facts = _quiet(fixture_tree)
     facts["sockstat"]["tcp"]["orphan"] = 40000
-    summary = by_id(diagnosis.diagnose(facts))["orphan_pressure"]["summary"]
+    summary = by_id(diagnosis_rules.diagnose(facts))["orphan_pressure"]["summary"]
     assert "memory pressure" not in summary
     assert "silent" in summary and "soft ICMP error" in summary and "half or a quarter" in summary

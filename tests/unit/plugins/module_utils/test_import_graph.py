@@ -13,10 +13,13 @@ import os
 
 MODULE_UTILS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "module_utils")
 PLAN = ("sizing", "sizing_rules", "sizing_policy", "sizing_memory", "sizing_inputs", "memory_rules", "catalogue",
+        "catalogue_values", "catalogue_checks", "port_ranges", "kernel_release",
         "kernel_defaults", "rules_memory", "rules_queues", "rules_ports", "rules_files", "rules_conntrack")
 # Files that read or write the host: /proc, /sys, netlink, files on disk.
 READERS = ("procfs", "host_detect", "services", "interfaces", "host_facts", "sockdiag", "netlink", "fileutil", "sysctld",
-           "hoststate", "limits", "apply", "diagnosis", "txqueue", "txqueue_persist", "link_match")
+           "hoststate", "limits", "apply", "diagnosis", "txqueue", "txqueue_persist", "link_match",
+           "diagnosis_rules", "diagnosis_evidence", "diagnosis_queues", "diagnosis_memory", "diagnosis_ports",
+           "diagnosis_files", "diagnosis_conntrack")
 # The fleet report runs on the controller: its files, and the plugins that write it, need the report files and
 # fileutil only, never the engine that tunes a host.
 REPORT = ("report", "report_host", "report_rows", "report_limits", "report_text", "report_html", "report_write")

@@ -14,7 +14,7 @@ import stat
 import pytest
 
 from ansible_collections.tcptune.linux.plugins.module_utils import hoststate, limits
-from ansible_collections.tcptune.linux.plugins.module_utils.apply import ApplyError
+from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError
 
 BIG = 2097152  # above systemd's default hard 524288
 

@@ -1,15 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The textfile collector (metrics.py, issue 19): series from the facts, findings and drift, rates over the
-time since the previous run, bounded series, the settings checks, the role's plan, and the entry point the
-role installs, run as the timer runs it."""
+"""The textfile collector (metrics.py, issue 19): rates over the time since the previous run, the exposition
+text, and the entry point the role installs, run as the timer runs it."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ast
 import json
 import os
 import re
@@ -19,9 +17,8 @@ import subprocess
 import sys
 import time
 
-import pytest
-
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, diagnosis, host_facts, metrics
+from ansible_collections.tcptune.linux.plugins.module_utils import (
+    collector_plan, diagnosis, host_facts, metrics, metrics_series)
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..")
 MODULE_UTILS = os.path.join(REPO, "plugins", "module_utils")
@@ -62,7 +59,7 @@ def test_first_run_samples_and_writes_every_kind_of_series(fixture_tree, tmp_pat
     samples = parse(text)
     names = set(name for name, _labels in samples)
     # conntrack and the socket states are there on this tree; drift needs our file (none here)
-    assert names == set(metrics.metric_names()) - {metrics.DRIFT_METRIC.name}
+    assert names == set(metrics_series.metric_names()) - {metrics_series.DRIFT_METRIC.name}
     assert len([key for key in samples if key[0] == "tcptune_finding"]) == len(diagnosis.FINDING_IDS)
     assert samples[("tcptune_collector_rate_window_seconds", "")] == 0.05
     assert json.loads(state)["counters"]["TcpExt.ListenOverflows"] == 1806
@@ -115,75 +112,9 @@ def test_rates_count_a_reset_counter_from_zero():
         "a": 1.0, "b": 20 / 60.0}
 
 
-def test_drift_is_one_per_persisted_catalogue_key_with_a_live_value():
-    text = ("# Managed by tcptune.linux\nnet.core.somaxconn = 8192\nnet.ipv4.tcp_mem = 1 2 3\n"
-            "net.ipv4.tcp_rmem = 4096\t131072 6291456\nkernel.unknown = 1\nnet.netfilter.nf_conntrack_max = 10\n")
-    live = {"net.core.somaxconn": 4096, "net.ipv4.tcp_mem": [1, 2, 3], "net.ipv4.tcp_rmem": [4096, 131072, 6291456]}
-    assert metrics.drift(text, live) == {"net.core.somaxconn": 1, "net.ipv4.tcp_mem": 0, "net.ipv4.tcp_rmem": 0}
-    assert metrics.drift(None, live) == {}
-
-
-def _maximal_facts():
-    facts = {
-        "kernel": {"page_size": 4096, "version": [6, 1, 0]},
-        "sysctl": {"net.ipv4.tcp_mem": [1, 2, 3], "net.core.somaxconn": 1, "net.ipv4.tcp_max_syn_backlog": 1,
-                   "net.ipv4.ip_local_port_range": [10, 20], "net.ipv4.tcp_max_orphans": 1,
-                   "net.ipv4.tcp_max_tw_buckets": 1},
-        "sockstat": {"tcp": {"mem_bytes": 1, "orphan": 1, "tw": 1}},
-        "sockets": {"source": "netlink", "states": {}, "local_ports_in_ephemeral_range": 1},
-        "conntrack": {"available": True, "count": 1, "max": 2},
-        "files": {"nr_open": 1, "max": 1, "allocated": 1},
-    }
-    findings = [{"id": finding, "severity": "warning"} for finding in diagnosis.FINDING_IDS]
-    counters = dict((key, 1) for key, _name, _finding in metrics.COUNTERS)
-    drifted = dict((key, 1) for key in catalogue.CATALOGUE)
-    collector = dict((metric.name, 1) for metric in metrics.COLLECTOR)
-    return facts, findings, counters, drifted, collector
-
-
-def test_series_are_bounded_by_max_series_and_nothing_is_labelled_by_a_socket():
-    """Every finding, counter, gauge, state, catalogue key and collector value at once is the maximum."""
-    samples = metrics.series(*_maximal_facts())
-    assert len(samples) == metrics.max_series() == 97
-    labels = set(key for _metric, labels, _value in samples for key in labels)
-    assert labels == {"finding", "severity", "state", "key"}
-    assert len(set(labels_["state"] for _m, labels_, _v in samples if "state" in labels_)) == 12
-
-
-def test_max_series_is_what_the_docs_and_the_role_say():
-    for path in ("docs/monitoring.md", "roles/tcp_tuning/meta/argument_specs.yml"):
-        with open(os.path.join(REPO, path)) as handle:
-            assert "%d series" % metrics.max_series() in " ".join(handle.read().split()), path
-
-
-def test_every_metric_is_documented_in_monitoring_md():
-    with open(os.path.join(REPO, "docs", "monitoring.md")) as handle:
-        text = handle.read()
-    missing = [name for name in metrics.metric_names() if "`%s" % name not in text]
-    assert missing == []
-
-
-@pytest.mark.parametrize("key, name, finding", metrics.COUNTERS)
-def test_each_counter_is_one_the_finding_rests_on(key, name, finding):
-    """A rate of this counter alone raises the finding, with the counter in its evidence."""
-    rates = dict((other, 0.0) for other, _name, _finding in metrics.COUNTERS)
-    rates.update({"Tcp.OutSegs": 1000.0, key: 1000.0})
-    if key == "Tcp.OutSegs":
-        rates["Tcp.RetransSegs"] = 1000.0
-    facts = {"kernel": {"version": [6, 1, 0]}, "sysctl": {}, "counters": {}, "sample_seconds": 60.0, "rates": rates,
-             "conntrack": {"available": True, "count": 0, "max": 100}, "softnet": {}}
-    quiet = dict(rates)
-    quiet.update({key: 0.0, "Tcp.RetransSegs": 0.0})
-    assert diagnosis.diagnose(dict(facts, rates=quiet)) == []
-    found = dict((item["id"], item) for item in diagnosis.diagnose(facts))
-    assert finding in found
-    assert key + "/s" in found[finding]["evidence"]
-    assert name.endswith("_total") and name.startswith("tcptune_")
-
-
 def test_render_escapes_and_sorts():
-    metric = metrics.Metric("tcptune_x", "gauge", 'help with "quotes"\nand a newline \\')
-    text = metrics.render([(metric, {"key": 'a"b\\c\nd'}, 1.5), (metrics.COLLECTOR[0], {}, 3)])
+    metric = metrics_series.Metric("tcptune_x", "gauge", 'help with "quotes"\nand a newline \\')
+    text = metrics.render([(metric, {"key": 'a"b\\c\nd'}, 1.5), (metrics_series.COLLECTOR[0], {}, 3)])
     assert text.splitlines() == [
         "# HELP tcptune_collector_last_success_timestamp_seconds When the collector last wrote this file (Unix time).",
         "# TYPE tcptune_collector_last_success_timestamp_seconds gauge",
@@ -194,96 +125,11 @@ def test_render_escapes_and_sorts():
     ]
 
 
-def _imports(name):
-    with open(os.path.join(MODULE_UTILS, name + ".py")) as handle:
-        tree = ast.parse(handle.read())
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(metrics.PACKAGE):
-            if node.module == metrics.PACKAGE:
-                found.update(alias.name for alias in node.names)
-            else:
-                found.add(node.module.rsplit(".", 1)[1])
-    return found
-
-
-def test_the_role_copies_exactly_the_module_utils_the_collector_imports():
-    closure, todo = set(), ["metrics"]
-    while todo:
-        name = todo.pop()
-        if name not in closure:
-            closure.add(name)
-            todo.extend(_imports(name))
-    assert sorted(closure) == list(metrics.COLLECTOR_MODULE_UTILS)
-
-
-PLAN_INPUT = {"monitor": True, "state": "present", "audit_only": False, "interval": 60,
-              "textfile_dir": "/var/lib/prometheus/node-exporter", "python": "/usr/bin/python3",
-              "sysctl_path": "/etc/sysctl.d/60-tcptune.conf", "services": ["nginx"], "sockets": True}
-
-
-def plan(installed=None, **changes):
-    return metrics.monitor_plan(dict(PLAN_INPUT, **changes), installed)
-
-
-def test_plan_installs_removes_or_leaves_alone():
-    assert (plan()["install"], plan()["remove"], plan()["touch"]) == (True, False, True)
-    assert plan(monitor=False)["touch"] is False  # no module run for a host that does not want it
-    assert plan(audit_only=True)["touch"] is False
-    assert plan(state="absent", audit_only=True)["touch"] is False
-    removal = plan(state="absent", monitor=False)
-    assert (removal["install"], removal["remove"]) == (False, True)
-    # the install directory goes last: its absence means nothing is left
-    assert removal["remove_paths"] == [
-        "/etc/systemd/system/tcptune-textfile.timer", "/etc/systemd/system/tcptune-textfile.service",
-        "/var/lib/prometheus/node-exporter/tcptune.prom", "/run/tcptune-textfile", "/usr/local/lib/tcptune"]
-    keys = ("textfile_dir", "interval", "python", "sysctl_path", "services", "sockets")
-    wanted = dict((key, PLAN_INPUT[key]) for key in keys)
-    assert plan()["settings"] == dict(wanted, state_file=metrics.STATE_FILE)
-    assert plan()["module_utils"] == [name + ".py" for name in metrics.COLLECTOR_MODULE_UTILS]
-
-
-def test_plan_removes_a_textfile_an_earlier_install_wrote_elsewhere():
-    assert plan({"textfile_dir": "/srv/textfile"})["stale"] == ["/srv/textfile/tcptune.prom"]
-    assert plan({"textfile_dir": PLAN_INPUT["textfile_dir"]})["stale"] == []
-    assert plan({"textfile_dir": "/srv/textfile"}, state="absent")["remove_paths"][2:4] == [
-        "/srv/textfile/tcptune.prom", "/var/lib/prometheus/node-exporter/tcptune.prom"]
-    assert plan("not a dict")["stale"] == []
-
-
-def test_plan_takes_extra_vars_strings():
-    """-e tcp_tuning_monitor=true -e tcp_tuning_monitor_interval=30 are strings."""
-    assert plan(monitor="true", interval="30", sockets="no")["settings"]["interval"] == 30
-    assert plan(monitor="true", interval="30", sockets="no")["settings"]["sockets"] is False
-    assert plan(monitor="false")["touch"] is False
-
-
-@pytest.mark.parametrize("change, variable", [
-    ({"interval": 5}, "tcp_tuning_monitor_interval"), ({"interval": 86401}, "tcp_tuning_monitor_interval"),
-    ({"interval": 1.5}, "tcp_tuning_monitor_interval"), ({"interval": True}, "tcp_tuning_monitor_interval"),
-    ({"textfile_dir": "var/lib/x"}, "tcp_tuning_monitor_textfile_dir"),
-    ({"textfile_dir": "/var/lib/my textfiles"}, "tcp_tuning_monitor_textfile_dir"),
-    ({"textfile_dir": "/var/lib/%n"}, "tcp_tuning_monitor_textfile_dir"),
-    ({"textfile_dir": "/var/lib/../x"}, "tcp_tuning_monitor_textfile_dir"),
-    ({"python": "python3"}, "tcp_tuning_monitor_python"), ({"sysctl_path": None}, "tcp_tuning_sysctl_path"),
-    ({"services": "nginx"}, "tcp_tuning_services"), ({"sockets": "maybe"}, "tcp_tuning_sockets"),
-    ({"monitor": "maybe"}, "tcp_tuning_monitor"), ({"state": "gone"}, "tcp_tuning_state"),
-])
-def test_bad_settings_are_refused_naming_the_variable(change, variable):
-    with pytest.raises(ValueError) as caught:
-        plan(**change)
-    assert str(caught.value).startswith(variable + ": "), str(caught.value)
-
-
-def test_bad_settings_do_not_stop_a_removal():
-    assert plan(state="absent", interval=5)["remove"] is True
-
-
 def install(tmp_path, values):
     """The files as the role lays them out: entry point, settings and the module_utils copied flat."""
     root = tmp_path / "usr-local-lib-tcptune"
     (root / "module_utils").mkdir(parents=True)
-    for name in metrics.COLLECTOR_MODULE_UTILS:
+    for name in collector_plan.COLLECTOR_MODULE_UTILS:
         shutil.copy(os.path.join(MODULE_UTILS, name + ".py"), str(root / "module_utils"))
     shutil.copy(LAUNCHER, str(root / "tcptune-textfile.py"))
     with open(str(root / "tcptune-textfile.json"), "w") as handle:

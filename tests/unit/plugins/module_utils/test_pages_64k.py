@@ -14,7 +14,7 @@ __metaclass__ = type
 
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import (
-    apply, catalogue, host_facts, kernel_defaults, sizing)
+    apply, catalogue, catalogue_checks, catalogue_values, host_facts, kernel_defaults, sizing)
 
 GIB = 1024 ** 3
 PAGE_64K = 65536
@@ -40,12 +40,12 @@ def test_every_kernel_default_on_64k_pages_validates():
     for name, row in sorted(catalogue.CATALOGUE.items()):
         if row.kernel_default is None:
             continue
-        value = catalogue.coerce_value(row, row.kernel_default(HOST_64K))
-        assert catalogue.validation_errors(row, value, HOST_64K["kernel"], page_size=PAGE_64K) == [], name
+        value = catalogue_values.coerce_value(row, row.kernel_default(HOST_64K))
+        assert catalogue_checks.validation_errors(row, value, HOST_64K["kernel"], page_size=PAGE_64K) == [], name
     for size in (512 * 1024 ** 2, 2 * GIB):  # conntrack sizes rounded to 8192 validate at that page size
         row = catalogue.get("net.netfilter.nf_conntrack_buckets")
         value = kernel_defaults.conntrack_buckets(dict(HOST_64K, memory_bytes=size))
-        assert catalogue.validation_errors(row, value, HOST_64K["kernel"], page_size=PAGE_64K) == []
+        assert catalogue_checks.validation_errors(row, value, HOST_64K["kernel"], page_size=PAGE_64K) == []
 
 
 def test_an_override_keeping_the_kernel_min_passes():
@@ -71,9 +71,9 @@ def test_bulk_transfer_plan_on_64k_pages_has_a_valid_tcp_wmem(fixture_tree):
     assert host["page_size"] == PAGE_64K
     plan = sizing.compute_plan(host, {"profile": "bulk_transfer"})  # no AssertionError
     row = catalogue.get("net.ipv4.tcp_wmem")
-    wmem = catalogue.coerce_value(row, plan["sysctl"]["net.ipv4.tcp_wmem"])
+    wmem = catalogue_values.coerce_value(row, plan["sysctl"]["net.ipv4.tcp_wmem"])
     assert wmem[:2] == [65536, 16384]  # the kernel's min and default kept
     assert wmem[2] > KERNEL_TCP_WMEM_64K[2]  # the max raised for the bandwidth-delay product
-    assert catalogue.validation_errors(row, wmem, host["kernel"], page_size=PAGE_64K) == []
-    rmem = catalogue.coerce_value(catalogue.get("net.ipv4.tcp_rmem"), plan["sysctl"]["net.ipv4.tcp_rmem"])
+    assert catalogue_checks.validation_errors(row, wmem, host["kernel"], page_size=PAGE_64K) == []
+    rmem = catalogue_values.coerce_value(catalogue.get("net.ipv4.tcp_rmem"), plan["sysctl"]["net.ipv4.tcp_rmem"])
     assert rmem[0] == 65536

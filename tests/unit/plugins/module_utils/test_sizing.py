@@ -14,7 +14,8 @@ import pytest
 
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import (
-    catalogue, host_facts, kernel_defaults, memory_rules, rules_memory, sizing, sizing_memory, sizing_rules)
+    catalogue, catalogue_checks, catalogue_values, host_facts, kernel_defaults, memory_rules, rules_memory, sizing,
+    sizing_memory, sizing_rules)
 
 GIB = 1024 ** 3
 THIS_HOST_RAM = 24684092 * 1024  # MemTotal of the 24 GB 6.18 machine (fixture linux-6.18-host)
@@ -169,7 +170,7 @@ def test_tcp_mem_rises_only_for_the_guaranteed_minimum_of_the_busy_sockets():
 def test_somaxconn_capped_before_4_1():
     plan = plan_for({"accept_rate": 100000}, memory_bytes=8 * GIB, kernel_release="3.10.0")
     assert plan["sysctl"]["net.core.somaxconn"] == "65535"
-    assert catalogue.validation_errors(catalogue.get("net.core.somaxconn"), 131072, (3, 10, 0))
+    assert catalogue_checks.validation_errors(catalogue.get("net.core.somaxconn"), 131072, (3, 10, 0))
 
 
 def test_backlogs_say_restart_and_turn_syncookies_on():
@@ -347,7 +348,7 @@ def test_every_planned_key_is_valid_explained_and_passes_the_memory_rules():
         plan = plan_for(work, memory_bytes=16 * GIB, kernel_release="6.1.0", conntrack_available=True)
         for key, text in plan["sysctl"].items():
             row = catalogue.get(key)
-            assert catalogue.validation_errors(row, catalogue.coerce_value(row, text), (6, 1, 0)) == []
+            assert catalogue_checks.validation_errors(row, catalogue_values.coerce_value(row, text), (6, 1, 0)) == []
             assert plan["explain"][key]["reason"]["kind"] in ("workload", "finding", "dependency")
             assert row.rule in sizing_rules.RULES
         assert list(plan["sysctl"]) == catalogue.ordered(plan["sysctl"])

@@ -14,7 +14,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
-from ansible_collections.tcptune.linux.plugins.module_utils import diagnosis, host_facts, sizing
+from ansible_collections.tcptune.linux.plugins.module_utils import diagnosis_rules, host_facts, sizing
 
 PAGE = 4096
 
@@ -83,7 +83,7 @@ def test_a_budget_that_holds_the_sockets_lowers_tcp_mem_and_says_it_is_below_the
 
 def _with_nginx(facts, soft=1024, open_files=12):
     facts["nofile"]["services"] = {"nginx": {"soft": soft, "hard": 524288, "open": open_files, "pid": 200}}
-    facts["findings"] = diagnosis.diagnose(facts)
+    facts["findings"] = diagnosis_rules.diagnose(facts)
     return facts
 
 
@@ -104,7 +104,7 @@ def test_an_info_fd_finding_does_not_raise_file_max(facts):
 def test_a_system_wide_shortage_still_raises_file_max_with_its_evidence(facts):
     facts = _with_nginx(facts)
     facts["files"]["allocated"] = facts["files"]["max"] * 95 // 100
-    facts["findings"] = diagnosis.diagnose(facts)
+    facts["findings"] = diagnosis_rules.diagnose(facts)
     plan = plan_for(facts, {"services": ["nginx"]})
     change = [item for item in plan["changes"] if item["key"] == "fs.file-max"][0]
     assert int(change["planned"]) > facts["files"]["max"]

@@ -16,7 +16,8 @@ from hypothesis import assume, given, settings, strategies as st
 
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import (
-    catalogue, kernel_defaults, memory_rules, rules_ports, sizing, sizing_rules)
+    catalogue, catalogue_checks, catalogue_values, kernel_defaults, kernel_release, memory_rules, port_ranges,
+    rules_ports, sizing, sizing_rules)
 
 MIB = 1024 * 1024
 KERNELS = ["3.10.0", "4.1.0", "4.9.0", "4.14.0", "4.18.0", "4.19.0", "5.4.0", "5.10.0", "5.15.0", "6.1.0",
@@ -98,7 +99,7 @@ def _never_lower(result, current):
         before = current.get(key)
         if before is None or row.shape == catalogue.TEXT or key == "net.ipv4.tcp_tw_reuse":
             continue
-        planned = catalogue.coerce_value(row, text)
+        planned = catalogue_values.coerce_value(row, text)
         if key == "net.ipv4.ip_local_port_range":
             assert planned[0] <= before[0] and planned[1] >= before[1], key  # widened, never narrowed
         elif row.shape == catalogue.INT:
@@ -114,14 +115,14 @@ def test_invariants(data, ram, kernel, workload, listening):
     result = plan(ram, kernel, workload, sysctl=current, listening_ports=listening, conntrack_available=True)
     if result is None:
         return
-    version = catalogue.parse_kernel_release(kernel)
+    version = kernel_release.parse_kernel_release(kernel)
 
     # every value passes the catalogue and the memory rules; never tw_recycle
     parsed = {}
     for key, text in result["sysctl"].items():
         row = catalogue.get(key)
-        parsed[key] = catalogue.coerce_value(row, text)
-        assert catalogue.validation_errors(row, parsed[key], version) == [], key
+        parsed[key] = catalogue_values.coerce_value(row, text)
+        assert catalogue_checks.validation_errors(row, parsed[key], version) == [], key
         assert result["explain"][key]["reason"]["kind"] in ("workload", "finding", "dependency"), key
         assert row.rule in sizing_rules.RULES, key
     tcp_mem = parsed.get("net.ipv4.tcp_mem") or current["net.ipv4.tcp_mem"]
@@ -139,14 +140,14 @@ def test_invariants(data, ram, kernel, workload, listening):
         low, high = triple(result, "net.ipv4.ip_local_port_range")
         assert low % 2 != high % 2 and 1024 <= low < high <= 65535
         old_low, old_high = current["net.ipv4.ip_local_port_range"]
-        reserved = catalogue.parse_port_ranges(result["sysctl"].get("net.ipv4.ip_local_reserved_ports", ""))
+        reserved = port_ranges.parse_port_ranges(result["sysctl"].get("net.ipv4.ip_local_reserved_ports", ""))
         for listener in listening:
             if low <= listener <= high and not old_low <= listener <= old_high:
                 assert any(start <= listener <= end for start, end in reserved)
     # reserved ports in the kernel's canonical form
     if "net.ipv4.ip_local_reserved_ports" in result["sysctl"]:
         text = result["sysctl"]["net.ipv4.ip_local_reserved_ports"]
-        assert catalogue.format_port_ranges(catalogue.parse_port_ranges(text)) == text
+        assert port_ranges.format_port_ranges(port_ranges.parse_port_ranges(text)) == text
     assert result["predicted"].get("usable_ephemeral_ports", 0) >= 0
 
     # never lower unless allowed
@@ -181,14 +182,14 @@ def test_invariants(data, ram, kernel, workload, listening):
 @settings(max_examples=60, deadline=None)
 @given(rams, st.sampled_from(KERNELS), st.lists(port_items(), min_size=1, max_size=6))
 def test_reserved_ports_overlapping_or_exhausting(ram, kernel, items):
-    merged = catalogue.parse_port_ranges(",".join(str(item) for item in items))
+    merged = port_ranges.parse_port_ranges(",".join(str(item) for item in items))
     result = plan(ram, kernel, {"reserved_ports": items, "outbound_rate": 10})
-    port_range = [32768, 60999] if catalogue.parse_kernel_release(kernel) >= (4, 2) else [32768, 61000]
+    port_range = [32768, 60999] if kernel_release.parse_kernel_release(kernel) >= (4, 2) else [32768, 61000]
     usable = rules_ports.usable_ports(port_range, merged)
     if usable == 0:
         assert result is None
         return
-    assert result["sysctl"]["net.ipv4.ip_local_reserved_ports"] == catalogue.format_port_ranges(merged)
+    assert result["sysctl"]["net.ipv4.ip_local_reserved_ports"] == port_ranges.format_port_ranges(merged)
     assert result["predicted"]["usable_ephemeral_ports"] == usable
     assume(usable > 0)
 

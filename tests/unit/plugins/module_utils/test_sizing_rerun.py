@@ -12,7 +12,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, rules_memory, sizing
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, catalogue_values, kernel_release, rules_memory, sizing
 
 GIB = 1024 ** 3
 
@@ -27,7 +27,7 @@ def test_second_run_plans_the_same_sysctl_and_no_change():
                 "reserved_ports": ["8080", "9100-9102"]}
     first = sizing.compute_plan(sizing_inputs.host_from_facts(None, _host({})), workload)
     assert first["sysctl"], "the workload must ask for something for this test to mean anything"
-    applied = dict((key, catalogue.coerce_value(catalogue.get(key), text)) for key, text in first["sysctl"].items())
+    applied = dict((key, catalogue_values.coerce_value(catalogue.get(key), text)) for key, text in first["sysctl"].items())
     second = sizing.compute_plan(sizing_inputs.host_from_facts(None, _host(applied)), workload)
     assert second["sysctl"] == first["sysctl"]
     assert [change["key"] for change in second["changes"]
@@ -43,7 +43,7 @@ def test_a_higher_live_value_set_by_someone_else_is_not_taken_over():
 # --- a second run on a host whose every key reads its kernel default (as tcp_facts reports it) ----
 
 def _live_defaults(memory_bytes, release, **changed):
-    host = {"memory_bytes": memory_bytes, "page_size": 4096, "kernel": list(catalogue.parse_kernel_release(release))}
+    host = {"memory_bytes": memory_bytes, "page_size": 4096, "kernel": list(kernel_release.parse_kernel_release(release))}
     values = dict((name, row.kernel_default(host)) for name, row in catalogue.CATALOGUE.items()
                   if row.kernel_default and not catalogue.absent_reason(row, host["kernel"], True))
     values.update(changed)
@@ -69,7 +69,7 @@ def _two_runs(memory_bytes, release, workload, findings=(), **changed):
     sysctl = _live_defaults(memory_bytes, release, **changed)
     first = sizing.compute_plan(sizing_inputs.host_from_facts(_facts(memory_bytes, release, sysctl, findings)), workload)
     for key, text in first["sysctl"].items():
-        sysctl[key] = catalogue.coerce_value(catalogue.get(key), text)
+        sysctl[key] = catalogue_values.coerce_value(catalogue.get(key), text)
     second = sizing.compute_plan(sizing_inputs.host_from_facts(_facts(memory_bytes, release, sysctl, findings)), workload)
     return first, second
 
@@ -118,7 +118,7 @@ def test_a_since_boot_finding_does_not_double_the_value_on_every_run(finding, ke
     host = {"memory_bytes": 16 * GIB, "page_size": 4096, "kernel": [6, 1, 0]}
     default = catalogue.get(key).kernel_default(host)
     twice = rules_memory.kernel_shape(default[1] * 2) if isinstance(default, list) else default * 2
-    assert first["sysctl"][key] == catalogue.format_value(catalogue.get(key), twice)
+    assert first["sysctl"][key] == catalogue_values.format_value(catalogue.get(key), twice)
     assert second["sysctl"] == first["sysctl"]
 
 
@@ -163,7 +163,7 @@ def _plan(memory_bytes, release, workload, sysctl, findings=(), persisted=None):
 def _applied(sysctl, plan):
     sysctl = dict(sysctl)
     for key, text in plan["sysctl"].items():
-        sysctl[key] = catalogue.coerce_value(catalogue.get(key), text)
+        sysctl[key] = catalogue_values.coerce_value(catalogue.get(key), text)
     return sysctl
 
 
@@ -206,7 +206,7 @@ def test_every_persisted_settable_key_is_kept_as_it_is_live():
     persisted = {"net.ipv4.tcp_rmem": "4096 131072 16777216", "net.ipv4.tcp_wmem": "4096 16384 16777216",
                  "net.core.somaxconn": "8192", "net.ipv4.ip_local_reserved_ports": "8080-8082",
                  "net.ipv4.ip_local_port_range": "20000 60999", "fs.nr_open": "2097152"}
-    changed = dict((key, catalogue.coerce_value(catalogue.get(key), text)) for key, text in persisted.items())
+    changed = dict((key, catalogue_values.coerce_value(catalogue.get(key), text)) for key, text in persisted.items())
     sysctl = _live_defaults(16 * GIB, "6.1.0", **changed)
     plan = _plan(16 * GIB, "6.1.0", {"profile": "balanced"}, sysctl, persisted=persisted)
     assert plan["sysctl"] == persisted
