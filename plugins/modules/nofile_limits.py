@@ -175,7 +175,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcptune.linux.plugins.module_utils import limits
-from ansible_collections.tcptune.linux.plugins.module_utils.apply import ApplyError
+from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError
 
 
 def main():

@@ -217,7 +217,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcptune.linux.plugins.module_utils import params as checks
 from ansible_collections.tcptune.linux.plugins.module_utils import txqueue
-from ansible_collections.tcptune.linux.plugins.module_utils.apply import ApplyError
+from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError
 
 
 def main():

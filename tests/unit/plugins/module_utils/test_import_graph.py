@@ -15,7 +15,8 @@ MODULE_UTILS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "
 PLAN = ("sizing", "sizing_rules", "sizing_policy", "sizing_memory", "sizing_inputs", "memory_rules", "catalogue",
         "kernel_defaults", "rules_memory", "rules_queues", "rules_ports", "rules_files", "rules_conntrack")
 # Files that read or write the host: /proc, /sys, netlink, files on disk.
-READERS = ("procfs", "sockdiag", "netlink", "fileutil", "sysctld", "hoststate", "limits", "apply", "diagnosis")
+READERS = ("procfs", "sockdiag", "netlink", "fileutil", "sysctld", "hoststate", "limits", "apply", "sysctl_apply",
+           "sysctl_check", "sysctl_live", "diagnosis")
 
 
 def _imports():

@@ -13,7 +13,7 @@ import stat
 import pytest
 
 from ansible_collections.tcptune.linux.plugins.module_utils import txqueue
-from ansible_collections.tcptune.linux.plugins.module_utils.apply import ApplyError, write_text
+from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError, write_text
 
 
 def make_sys(root):
