@@ -137,7 +137,7 @@ def apply_all(settings=None, limits_request=None, txqueuelen_request=None, path=
     with Lock(state_dir, lock_timeout, create=False):
         if not check_mode:
             _remove_stale(root, path, state_dir, module_rules_path, txqueuelen_request)
-        checked = sysctl_check.check_settings(settings, proc_path, host) if settings is not None else None
+        checked = sysctl_check.check_settings(settings, host) if settings is not None else None
         sysctl = apply_checked(checked, host, check_mode=True, **sysctl_args) if settings is not None else None
         nr_open = None
         if sysctl is not None and "fs.nr_open" in sysctl["applied"]:

@@ -63,7 +63,7 @@ def apply_settings(settings, path=DEFAULT_PATH, mode="set", unsupported="skip",
     drift; a module key whose module is not loaded now). ``module_rules_path``: where the udev rule goes
     that applies the file's module keys when their module loads (None: no rule)."""
     host = host or sysctl_check.host_facts(proc_path)
-    return apply_checked(sysctl_check.check_settings(settings, proc_path, host), host, path, mode, unsupported,
+    return apply_checked(sysctl_check.check_settings(settings, host), host, path, mode, unsupported,
                          state_dir, proc_path, sysctl_sources, check_mode, lock_timeout, writer, persist_only,
                          module_rules_path)
 

@@ -24,19 +24,23 @@ try:
 except ImportError:  # pragma: no cover
     pass
 
-# values: {name: coerced value}; context: catalogue.validation_context; tcp_mem_live: tcp_mem when validated.
-Checked = collections.namedtuple("Checked", "values context tcp_mem_live")
+# values: {name: coerced value}; context: catalogue.validation_context, for checking raised values the same way.
+Checked = collections.namedtuple("Checked", "values context")
+CONGESTION_CONTROL_LISTS = ("net.ipv4.tcp_available_congestion_control", "net.ipv4.tcp_allowed_congestion_control")
 
 
 def host_facts(proc_path, facts=None, init_netns=None):
     # type: (str, Optional[Dict[str, Any]], Optional[bool]) -> Dict[str, Any]
-    """{kernel: (major, minor, patch), init_netns, memory_bytes: MemTotal or None, page_size}: from ``facts``
-    (procfs.gather's) when the caller has them, else read here from proc_path. ``init_netns`` replaces the
-    namespace's (tcp_tune passes its host scope: the first netns and no container)."""
+    """What validation needs to know of the host: {kernel: (major, minor, patch), init_netns, memory_bytes:
+    MemTotal or None, page_size, tcp_mem: the one in force or None, congestion_control: the texts of
+    CONGESTION_CONTROL_LISTS or None}. From ``facts`` (procfs.gather's) when the caller has them, else read
+    here from proc_path; the congestion control lists are not in the facts and are read here either way.
+    ``init_netns`` replaces the namespace's (tcp_tune passes its host scope: first netns, no container)."""
     if facts is not None:
         kernel = facts["kernel"]
         found = {"kernel": tuple(kernel["version"]), "init_netns": facts["namespace"]["init_netns"],
-                 "memory_bytes": kernel.get("mem_total_bytes"), "page_size": kernel["page_size"]}
+                 "memory_bytes": kernel.get("mem_total_bytes"), "page_size": kernel["page_size"],
+                 "tcp_mem": (facts.get("sysctl") or {}).get("net.ipv4.tcp_mem")}
     else:
         try:
             with open(os.path.join(proc_path, "sys/kernel/osrelease")) as handle:
@@ -44,7 +48,9 @@ def host_facts(proc_path, facts=None, init_netns=None):
         except (IOError, OSError):
             release = os.uname()[2]
         found = {"kernel": catalogue.parse_kernel_release(release), "init_netns": procfs.in_init_netns(proc_path),
-                 "memory_bytes": procfs.host_memory_bytes(proc_path), "page_size": procfs.page_size()}
+                 "memory_bytes": procfs.host_memory_bytes(proc_path), "page_size": procfs.page_size(),
+                 "tcp_mem": read_live(proc_path, "net.ipv4.tcp_mem")}
+    found["congestion_control"] = tuple(read_file(key_file(proc_path, name)) for name in CONGESTION_CONTROL_LISTS)
     if init_netns is not None:
         found["init_netns"] = init_netns
     return found
@@ -79,20 +85,20 @@ def validate(settings, kernel, memory_bytes=None, page_size=4096, tcp_mem_in_for
     return values, errors
 
 
-def check_settings(settings, proc_path, host):
-    # type: (Dict[str, Any], str, Dict[str, Any]) -> Checked
-    """The one validation of ``settings`` (the plan with the user's overrides), against the host's memory and
-    the live tcp_mem and congestion controls. Raises ApplyError with every error at once."""
-    tcp_mem_live = read_live(proc_path, "net.ipv4.tcp_mem")
-    context = catalogue.validation_context(
-        init_netns=host["init_netns"],
-        available_congestion_control=read_file(key_file(proc_path, "net.ipv4.tcp_available_congestion_control")),
-        allowed_congestion_control=read_file(key_file(proc_path, "net.ipv4.tcp_allowed_congestion_control")))
-    values, errors = validate(settings, host["kernel"], host["memory_bytes"], host["page_size"], tcp_mem_live, context)
+def check_settings(settings, host):
+    # type: (Dict[str, Any], Dict[str, Any]) -> Checked
+    """The one validation of ``settings`` (the plan with the user's overrides) on the host of ``host_facts``:
+    its kernel, namespace, memory, tcp_mem in force and congestion controls. Reads nothing. Raises ApplyError
+    with every error at once."""
+    available, allowed = host["congestion_control"]
+    context = catalogue.validation_context(init_netns=host["init_netns"], available_congestion_control=available,
+                                           allowed_congestion_control=allowed)
+    values, errors = validate(settings, host["kernel"], host["memory_bytes"], host["page_size"], host["tcp_mem"],
+                              context)
     if errors:
         raise ApplyError("invalid settings, nothing was changed: " + "; ".join(errors),
                          {"errors": errors})
-    return Checked(values, context, tcp_mem_live)
+    return Checked(values, context)
 
 
 def plan_settings(checked, proc_path, host, mode="set"):
@@ -120,7 +126,7 @@ def plan_settings(checked, proc_path, host, mode="set"):
                 errors.extend(problems)
         wanted[name] = value
     if mode == "raise" and memory_bytes:
-        errors.extend(memory_rules.memory_errors(wanted, memory_bytes, page_size, checked.tcp_mem_live))
+        errors.extend(memory_rules.memory_errors(wanted, memory_bytes, page_size, host["tcp_mem"]))
     if errors:
         raise ApplyError("invalid settings after raise, nothing was changed: " + "; ".join(errors),
                          {"errors": errors})

@@ -62,7 +62,7 @@ def _proc(tmpdir, mem_kb, tcp_mem="24576\t32768\t49152"):
 def plan_settings(settings, proc, **host):
     """check_settings then plan_settings, on kernel 6.1 in the first netns, MemTotal from proc's meminfo."""
     host = dict(sysctl_check.host_facts(proc), kernel=(6, 1, 0), init_netns=True, **host)
-    return sysctl_check.plan_settings(sysctl_check.check_settings(settings, proc, host), proc, host)
+    return sysctl_check.plan_settings(sysctl_check.check_settings(settings, host), proc, host)
 
 
 def test_plan_settings_reads_memtotal_and_refuses_before_anything(tmpdir):

@@ -71,6 +71,6 @@ def test_invalid_settings_are_refused_before_anything(fixture_tree, tmp_path):
     proc_path, dummy = fixture_tree("linux-6.18-host")
     host = sysctl_check.host_facts(proc_path)
     with pytest.raises(ApplyError) as caught:
-        sysctl_check.check_settings({"net.core.somaxconn": 0, "bogus.key": 1}, proc_path, host)
+        sysctl_check.check_settings({"net.core.somaxconn": 0, "bogus.key": 1}, host)
     assert str(caught.value).startswith("invalid settings, nothing was changed: ")
     assert len(caught.value.result["errors"]) == 2
