@@ -19,7 +19,8 @@ import os
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, fileutil, hoststate, limits, txqueue
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils import sysctl_check
-from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError, Lock, restore, snapshot, write_text
+from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import (
+    ApplyError, Lock, restore, snapshot, write_text)
 from ansible_collections.tcptune.linux.plugins.module_utils.sysctl_apply import (
     DEFAULT_STATE_DIR, apply_checked, revert_settings, state_file)
 from ansible_collections.tcptune.linux.plugins.module_utils.sysctl_live import rollback

@@ -236,8 +236,8 @@ def main():
         module.fail_json(msg="tcp_sysctl: writing /proc/sys and %s needs root; run it with become: true. "
                              "Nothing was changed." % params["path"])
     host = sysctl_check.host_facts(params["proc_path"])
-    lockout = sysctl_apply.nr_open_lockout(params["root"], params["proc_path"], host, params["state"], params["settings"],
-                                           params["policy"], params["state_dir"], params["path"])
+    lockout = sysctl_apply.nr_open_lockout(params["root"], params["proc_path"], host, params["state"],
+                                           params["settings"], params["policy"], params["state_dir"], params["path"])
     if lockout:
         module.fail_json(msg="fs.nr_open: %s refused, it is below hard nofile limits that depend on it (logins and units "
                              "would fail): %s. Lower or remove those limits first. Nothing was changed."

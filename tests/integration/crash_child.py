@@ -94,8 +94,13 @@ def guard(parent_netns_inode):
     return checked
 
 
+_KERNEL = []
+
+
 def kernel():
-    return sysctl_check.host_facts(PROC)["kernel"]
+    if not _KERNEL:
+        _KERNEL.append(sysctl_check.host_facts(PROC)["kernel"])
+    return _KERNEL[0]
 
 
 _NETNS_KEYS = []

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""memory_rules: the same refusals for the plan and for overrides (sysctl_check.validate / check_settings / plan_settings)."""
+"""memory_rules: the same refusals for the plan and for overrides (sysctl_check.validate, check_settings,
+plan_settings)."""
 
 from __future__ import absolute_import, division, print_function
 
