@@ -39,6 +39,7 @@ def _txqueue_paths(result, state_dir):
 
 
 def _file_changes(sysctl, nofile, path):
+    # type: (Optional[Dict[str, Any]], Optional[Dict[str, Any]], str) -> Tuple[Dict[str, Optional[str]], Dict[str, Optional[str]]]
     """{path: text or None} the sysctl and limits components would leave, from their check-mode results."""
     sysctl_files, limit_files = {}, {}
     if sysctl is not None and sysctl["file_changed"]:
@@ -55,6 +56,7 @@ def _violations(files, nr_open_live, version):
 
 
 def safe_order(root, proc_path, sysctl, nofile, path, reverting=False):
+    # type: (str, str, Optional[Dict[str, Any]], Optional[Dict[str, Any]], str, bool) -> Tuple[str, List[str]]
     """I1 and I5: the order ("sysctl" first or "limits" first) in which every state the run passes
     through, and the one it ends in, keeps each configured hard nofile limit at most fs.nr_open, live
     and at the next boot. Limits the host already breaks before the run are left out of the check (the

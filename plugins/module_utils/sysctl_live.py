@@ -27,6 +27,7 @@ def key_file(proc_path, name):
 
 
 def read_live(proc_path, name):
+    # type: (str, str) -> Optional[Any]
     """Parsed live value of ``name``, or None when the entry is absent or unreadable."""
     try:
         return catalogue.parse_value(catalogue.get(name), read_text(key_file(proc_path, name)))
@@ -35,6 +36,7 @@ def read_live(proc_path, name):
 
 
 def unsupported_reason(proc_path, key, kernel, init_netns):
+    # type: (str, Any, Tuple[int, int, int], Optional[bool]) -> Optional[str]
     """Why ``key`` cannot be written here, or None. Global keys are refused in a child netns
     even when their file is writable (fs.* in a container is the host's)."""
     reason = catalogue.absent_reason(key, kernel, init_netns)
@@ -49,6 +51,7 @@ def unsupported_reason(proc_path, key, kernel, init_netns):
 
 
 def write_live(proc_path, changes, writer=None):
+    # type: (str, List[Tuple[str, Any, Any]], Any) -> None
     """Write ``changes`` [(name, new, old)] in the given order, reading each back.
 
     On the first failure every key already written goes back to its old value (reverse
@@ -79,6 +82,7 @@ def write_live(proc_path, changes, writer=None):
 
 
 def rollback(proc_path, restores, writer):
+    # type: (str, List[Tuple[str, Any]], Any) -> List[str]
     """Put back [(name, old)] in reverse order; returns the names that could not be restored."""
     failed = []
     for name, old in reversed(restores):
