@@ -20,7 +20,7 @@ def validation_context(init_netns=None, available_congestion_control=None, allow
     ``init_netns``: True in the initial network namespace, False in a child (container), None unknown.
     ``available_congestion_control`` / ``allowed_congestion_control``: the text (or a list of names) of
     /proc/sys/net/ipv4/tcp_available_congestion_control and tcp_allowed_congestion_control; None unknown.
-    Callers that can read them (apply.plan_settings, which knows proc_path and init_netns) should pass
+    Callers that can read them (sysctl_check.plan_settings, which knows proc_path and init_netns) should pass
     them; with none known tcp_congestion_control is checked as before (any single name).
     """
     def names(value):

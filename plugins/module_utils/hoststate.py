@@ -335,11 +335,12 @@ def configured_hard_nofile(files, nr_open, version):
     return found
 
 
-def lockout_errors(files, nr_open_live, version, sources=None):
-    # type: (HostFiles, int, Optional[int], Optional[List[str]]) -> List[str]
-    """I1: every configured hard nofile limit must be at most fs.nr_open now (``nr_open_live``) and
-    after the next boot (from ``files``). One sentence per limit that is not, naming what sets it."""
-    boot, boot_source = boot_nr_open(files, sources)
+def lockout_errors(files, nr_open_live, version, sources=None, boot=None):
+    # type: (HostFiles, int, Optional[int], Optional[List[str]], Optional[Tuple[int, str]]) -> List[str]
+    """I1, the one lockout check: every configured hard nofile limit must be at most fs.nr_open now
+    (``nr_open_live``) and after the next boot (``boot`` (value, what sets it), else read from ``files``).
+    One sentence per limit that is not, naming what sets it."""
+    boot, boot_source = boot if boot is not None else boot_nr_open(files, sources)
     errors = []
     for value, source in configured_hard_nofile(files, min(nr_open_live, boot), version):
         if value > nr_open_live:

@@ -214,15 +214,6 @@ def nr_open_ceiling(root, proc_path, planned=None):
     return (min(live, persisted) if live is not None else None), detail
 
 
-def nr_open_lockout(root, nr_open):
-    # type: (str, int) -> List[str]
-    """What an fs.nr_open of ``nr_open`` would break: every configured hard nofile above it."""
-    files = hoststate.HostFiles(root)
-    return ["%s sets a hard nofile of %d" % (source, value)
-            for value, source in hoststate.configured_hard_nofile(files, nr_open, systemd_version(root))
-            if value > nr_open]
-
-
 def managed_files(root):
     # type: (str) -> List[str]
     """Files of ours already on disk: fixed paths, and service drop-ins carrying our header."""

@@ -17,8 +17,8 @@ __metaclass__ = type
 import os
 
 from ansible_collections.tcptune.linux.plugins.module_utils import (
-    apply, catalogue, catalogue_values, fileutil, host_detect, host_facts, limits, sizing, sizing_inputs, sysctld,
-    txqueue_persist)
+    apply, catalogue, catalogue_values, fileutil, host_detect, host_facts, limits, sizing, sizing_inputs, sysctl_check,
+    sysctld, txqueue_persist)
 from ansible_collections.tcptune.linux.plugins.module_utils import params as checks
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import read_file
 
@@ -211,7 +211,8 @@ def run(params, check_mode=False):
     host_scope = bool(namespace["init_netns"]) and not namespace["container"]
     common = dict(path=params["sysctl_path"], state_dir=params["state_dir"], proc_path=proc_path,
                   sys_path=sys_path, root=root, check_mode=check_mode, lock_timeout=params["lock_timeout"],
-                  init_netns=host_scope, module_rules_path=_under(root, sysctld.MODULE_RULES_PATH))
+                  host=sysctl_check.host_facts(proc_path, facts, init_netns=host_scope),
+                  module_rules_path=_under(root, sysctld.MODULE_RULES_PATH))
     txq_paths = dict(rules_path=_under(root, txqueue_persist.DEFAULT_RULES_PATH),
                      link_path=_under(root, txqueue_persist.DEFAULT_LINK_PATH))
     plan, settings = {}, {}

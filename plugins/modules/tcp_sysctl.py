@@ -203,33 +203,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcptune.linux.plugins.module_utils import fileutil
-from ansible_collections.tcptune.linux.plugins.module_utils import apply, limits, module_errors, sysctld
-from ansible_collections.tcptune.linux.plugins.module_utils.host_detect import in_init_netns
-
-
-def nr_open_lockout(params):
-    """(fs.nr_open about to be written, [limits above it]) or None. Only in the initial network
-    namespace: elsewhere fs.* is never written."""
-    proc_path = params["proc_path"]
-    if not in_init_netns(proc_path):
-        return None
-    live = limits.read_nr_open(proc_path)
-    if params["state"] == "present":
-        wanted = params["settings"].get("fs.nr_open")
-    else:
-        try:
-            wanted = (apply.load_state(params["state_dir"], params["path"]) or {}).get("previous", {}).get("fs.nr_open")
-        except ValueError:
-            return None
-    try:
-        wanted = int(str(wanted).strip()) if wanted is not None else None
-    except ValueError:
-        return None  # tcp_sysctl's validation names it
-    if wanted is None or (params["policy"] == "raise" and params["state"] == "present" and live and live >= wanted):
-        return None
-    broken = limits.nr_open_lockout(params["root"], wanted)
-    return (wanted, broken) if broken else None
+from ansible_collections.tcptune.linux.plugins.module_utils import fileutil, module_errors, sysctl_apply, sysctl_check, sysctld
 
 
 def main():
@@ -241,7 +215,7 @@ def main():
             policy=dict(type="str", choices=["set", "raise"], default="set", aliases=["mode"],
                         deprecated_aliases=[dict(name="mode", version="2.0.0", collection_name="tcptune.linux")]),
             unsupported=dict(type="str", choices=["skip", "fail"], default="skip"),
-            state_dir=dict(type="path", default=apply.DEFAULT_STATE_DIR),
+            state_dir=dict(type="path", default=sysctl_apply.DEFAULT_STATE_DIR),
             proc_path=dict(type="path", default="/proc"),
             sysctl_dirs=dict(type="list", elements="path"),
             lock_timeout=dict(type="float", default=30.0),
@@ -258,22 +232,24 @@ def main():
             module.fail_json(msg="%s. Nothing was changed." % error)
     if params["proc_path"] == "/proc" and not module.check_mode and os.geteuid() != 0:
         module.fail_json(msg=module_errors.needs_root("tcp_sysctl", "/proc/sys and %s" % params["path"]))
-    lockout = nr_open_lockout(params)
+    host = sysctl_check.host_facts(params["proc_path"])
+    lockout = sysctl_apply.nr_open_lockout(params["root"], params["proc_path"], host, params["state"],
+                                           params["settings"], params["policy"], params["state_dir"], params["path"])
     if lockout:
         module.fail_json(msg="fs.nr_open: %s refused, it is below hard nofile limits that depend on it (logins and units "
                              "would fail): %s. Lower or remove those limits first. Nothing was changed."
                              % (lockout[0], "; ".join(lockout[1])))
     try:
         if params["state"] == "present":
-            result = apply.apply_settings(
+            result = sysctl_apply.apply_settings(
                 params["settings"], path=params["path"], mode=params["policy"],
                 unsupported=params["unsupported"], state_dir=params["state_dir"],
                 proc_path=params["proc_path"], sysctl_sources=params["sysctl_dirs"],
-                check_mode=module.check_mode, lock_timeout=params["lock_timeout"])
+                check_mode=module.check_mode, lock_timeout=params["lock_timeout"], host=host)
         else:
-            result = apply.revert_settings(
+            result = sysctl_apply.revert_settings(
                 path=params["path"], state_dir=params["state_dir"], proc_path=params["proc_path"],
-                check_mode=module.check_mode, lock_timeout=params["lock_timeout"])
+                check_mode=module.check_mode, lock_timeout=params["lock_timeout"], host=host)
     except (fileutil.ApplyError, IOError, OSError) as exc:
         module.fail_json(**module_errors.failure(exc))
     diff = result.pop("diff")

@@ -41,7 +41,7 @@ import traceback
 
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import fileutil
-from ansible_collections.tcptune.linux.plugins.module_utils import apply, catalogue, sysctld, tune
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, sysctl_check, sysctld, tune
 
 PROC, SYS = "/proc", "/sys"
 INTERFACES = ("v0", "v1")
@@ -94,8 +94,13 @@ def guard(parent_netns_inode):
     return checked
 
 
+_KERNEL = []
+
+
 def kernel():
-    return apply.kernel_version(PROC)
+    if not _KERNEL:
+        _KERNEL.append(sysctl_check.host_facts(PROC)["kernel"])
+    return _KERNEL[0]
 
 
 _NETNS_KEYS = []

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from ansible_collections.tcptune.linux.plugins.module_utils import (apply, catalogue, catalogue_values, fileutil,
-    host_detect, sysctld)
+    host_detect, sysctl_apply, sysctl_check, sysctl_live, sysctld)
 
 # Kernel-formatted text: triples and pairs are tab-separated, like the real /proc/sys.
 LIVE = {
@@ -77,13 +77,13 @@ def env(tmpdir):
 def run(env, settings, **kwargs):
     args = dict((k, env[k]) for k in ("proc_path", "path", "state_dir", "sysctl_sources"))
     args.update(kwargs)
-    return apply.apply_settings(settings, **args)
+    return sysctl_apply.apply_settings(settings, **args)
 
 
 def revert(env, **kwargs):
     args = dict((k, env[k]) for k in ("proc_path", "path", "state_dir"))
     args.update(kwargs)
-    return apply.revert_settings(**args)
+    return sysctl_apply.revert_settings(**args)
 
 
 def test_nothing_to_set_leaves_a_host_without_our_file_untouched(env):
@@ -234,10 +234,10 @@ def test_check_mode_writes_nothing_and_predicts(env):
 def test_global_key_never_written_from_child_netns_even_if_writable(tmpdir):
     proc = make_proc(tmpdir, init=False)
     path = str(tmpdir.join("60-tcptune.conf"))
-    result = apply.apply_settings({"fs.file-max": 4000000, "net.core.rmem_max": 67108864,
-                                   "net.core.somaxconn": 65535},
-                                  path=path, state_dir=str(tmpdir.join("s")), proc_path=proc,
-                                  sysctl_sources=[])
+    result = sysctl_apply.apply_settings({"fs.file-max": 4000000, "net.core.rmem_max": 67108864,
+                                          "net.core.somaxconn": 65535},
+                                         path=path, state_dir=str(tmpdir.join("s")), proc_path=proc,
+                                         sysctl_sources=[])
     assert result["in_init_netns"] is False
     assert set(result["skipped_keys"]) == {"fs.file-max", "net.core.rmem_max"}
     assert result["skipped_keys"]["fs.file-max"].startswith("global key: set it on the host")
@@ -253,9 +253,9 @@ def test_unsupported_fail_stops_before_any_change(tmpdir):
     proc = make_proc(tmpdir, init=False)
     before = snapshot(tmpdir)
     with pytest.raises(fileutil.ApplyError) as caught:
-        apply.apply_settings({"fs.file-max": 4000000, "net.core.somaxconn": 65535},
-                             path=str(tmpdir.join("x.conf")), state_dir=str(tmpdir.join("s")),
-                             proc_path=proc, unsupported="fail", sysctl_sources=[])
+        sysctl_apply.apply_settings({"fs.file-max": 4000000, "net.core.somaxconn": 65535},
+                                    path=str(tmpdir.join("x.conf")), state_dir=str(tmpdir.join("s")),
+                                    proc_path=proc, unsupported="fail", sysctl_sources=[])
     assert "fs.file-max: global key" in str(caught.value)
     assert snapshot(tmpdir) == before
 
@@ -263,7 +263,7 @@ def test_unsupported_fail_stops_before_any_change(tmpdir):
 def test_absent_and_read_only_keys_are_skipped(env, monkeypatch):
     real_access = os.access
     read_only = os.path.join(env["proc_path"], "sys/net/ipv4/tcp_fin_timeout")
-    monkeypatch.setattr(apply.os, "access",
+    monkeypatch.setattr(sysctl_live.os, "access",
                         lambda path, how: False if path == read_only else real_access(path, how))
     result = run(env, {"net.ipv4.tcp_fin_timeout": 30, "net.ipv4.tcp_keepalive_time": 600})
     assert result["skipped_keys"]["net.ipv4.tcp_fin_timeout"].startswith("read-only here")
@@ -291,7 +291,7 @@ def test_failed_write_rolls_back_and_leaves_files(env):
     assert live(env["proc_path"], "net.core.somaxconn") == "4096\n"
     assert live(env["proc_path"], "net.ipv4.tcp_fin_timeout") == "60\n"
     assert not os.path.exists(env["path"])
-    assert not os.path.exists(apply.state_file(env["state_dir"], env["path"]))
+    assert not os.path.exists(sysctl_apply.state_file(env["state_dir"], env["path"]))
 
 
 def test_read_back_mismatch_rolls_back(env):
@@ -307,7 +307,7 @@ def test_read_back_mismatch_rolls_back(env):
 
 def test_rollback_keeps_earlier_state_record(env):
     run(env, {"net.core.somaxconn": 8192})
-    record = open(apply.state_file(env["state_dir"], env["path"])).read()
+    record = open(sysctl_apply.state_file(env["state_dir"], env["path"])).read()
     persisted = open(env["path"]).read()
 
     def failing_writer(path, text):
@@ -318,7 +318,7 @@ def test_rollback_keeps_earlier_state_record(env):
     with pytest.raises(fileutil.ApplyError):
         run(env, {"net.core.somaxconn": 8192, "fs.nr_open": 2097152, "net.ipv4.tcp_fin_timeout": 30},
             writer=failing_writer)
-    assert open(apply.state_file(env["state_dir"], env["path"])).read() == record
+    assert open(sysctl_apply.state_file(env["state_dir"], env["path"])).read() == record
     assert open(env["path"]).read() == persisted
     assert live(env["proc_path"], "fs.nr_open") == "1048576\n"
 
@@ -369,7 +369,7 @@ def test_same_name_in_higher_priority_directory_masks_our_file(tmpdir):
 def test_revert_restores_first_recorded_values_and_removes_files(env):
     run(env, {"net.core.somaxconn": 8192})
     run(env, {"net.core.somaxconn": 65535, "net.ipv4.tcp_fin_timeout": 30})
-    record = json.load(open(apply.state_file(env["state_dir"], env["path"])))
+    record = json.load(open(sysctl_apply.state_file(env["state_dir"], env["path"])))
     assert record["previous"] == {"net.core.somaxconn": "4096", "net.ipv4.tcp_fin_timeout": "60"}
 
     result = revert(env)
@@ -378,7 +378,7 @@ def test_revert_restores_first_recorded_values_and_removes_files(env):
     assert live(env["proc_path"], "net.core.somaxconn") == "4096\n"
     assert live(env["proc_path"], "net.ipv4.tcp_fin_timeout") == "60\n"
     assert not os.path.exists(env["path"])
-    assert not os.path.exists(apply.state_file(env["state_dir"], env["path"]))
+    assert not os.path.exists(sysctl_apply.state_file(env["state_dir"], env["path"]))
     assert revert(env)["changed"] is False
 
 
@@ -392,7 +392,7 @@ def test_revert_check_mode_changes_nothing(env):
 
 def test_revert_skips_global_keys_in_child_netns(env):
     run(env, {"fs.nr_open": 2097152, "net.core.somaxconn": 8192})
-    result = revert(env, init_netns=False)
+    result = revert(env, host=sysctl_check.host_facts(env["proc_path"], init_netns=False))
     assert result["skipped_keys"]["fs.nr_open"].startswith("global key")
     assert live(env["proc_path"], "fs.nr_open") == "2097152\n"
     assert live(env["proc_path"], "net.core.somaxconn") == "4096\n"

@@ -19,7 +19,7 @@ PLAN = ("sizing", "sizing_rules", "sizing_policy", "sizing_memory", "sizing_inpu
 READERS = ("procfs", "host_detect", "services", "interfaces", "host_facts", "sockdiag", "netlink", "fileutil", "sysctld",
            "hoststate", "limits", "apply", "diagnosis", "txqueue", "txqueue_persist", "link_match",
            "diagnosis_rules", "diagnosis_evidence", "diagnosis_queues", "diagnosis_memory", "diagnosis_ports",
-           "diagnosis_files", "diagnosis_conntrack")
+           "diagnosis_files", "diagnosis_conntrack", "sysctl_apply", "sysctl_check", "sysctl_live")
 # The fleet report runs on the controller: its files, and the plugins that write it, need the report files and
 # fileutil only, never the engine that tunes a host.
 REPORT = ("report", "report_host", "report_rows", "report_limits", "report_text", "report_html", "report_write")

@@ -187,9 +187,23 @@ def test_hard_nofile_settings_and_lockout(root):
     root.join("etc/systemd/system.conf").write("[Manager]\nDefaultLimitNOFILE=1024:infinity\n", ensure=True)
     configured = hoststate.configured_hard_nofile(hoststate.HostFiles(str(root)), 1048576, None)
     assert sorted(value for value, dummy in configured) == [300000, 2000000]
-    assert limits.nr_open_lockout(str(root), 1048576) == [
-        "%s sets a hard nofile of 2000000" % root.join("etc/systemd/system/db.service.d/override.conf")]
-    assert limits.nr_open_lockout(str(root), 2000000) == []
+    files = hoststate.HostFiles(str(root))
+    assert hoststate.lockout_errors(files, 1048576, None, boot=(1048576, "this run")) == [
+        "%s sets a hard nofile of 2000000, above the live fs.nr_open 1048576"
+        % root.join("etc/systemd/system/db.service.d/override.conf")]
+    assert hoststate.lockout_errors(files, 2000000, None, boot=(2000000, "this run")) == []
+
+
+def test_lockout_errors_reads_the_next_boot_from_the_files(root):
+    """Live 4 Mi is enough, but the admin's file sets 1 Mi at the next boot: the limit breaks logins then."""
+    root.join("etc/security/limits.d/10-big.conf").write("* hard nofile 2000000\n", ensure=True)
+    root.join("etc/sysctl.d/50-admin.conf").write("fs.nr_open = 1048576\n")
+    files = hoststate.HostFiles(str(root))
+    assert hoststate.lockout_errors(files, 4194304, None) == [
+        "%s sets a hard nofile of 2000000, above the fs.nr_open 1048576 the next boot sets (%s)"
+        % (root.join("etc/security/limits.d/10-big.conf"), root.join("etc/sysctl.d/50-admin.conf"))]
+    assert hoststate.lockout_errors(files.with_changes({str(root.join("etc/sysctl.d/50-admin.conf")): None}),
+                                    4194304, None, boot=(4194304, "ours")) == []
 
 
 # --- #17: the nofile files never lower what the host gives (review 2026-12-03, defects 3 and 17) ---

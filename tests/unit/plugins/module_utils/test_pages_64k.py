@@ -14,7 +14,7 @@ __metaclass__ = type
 
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import (
-    apply, catalogue, catalogue_checks, catalogue_values, host_facts, kernel_defaults, sizing)
+    catalogue, catalogue_checks, catalogue_values, host_facts, kernel_defaults, sizing, sysctl_check)
 
 GIB = 1024 ** 3
 PAGE_64K = 65536
@@ -51,8 +51,9 @@ def test_every_kernel_default_on_64k_pages_validates():
 def test_an_override_keeping_the_kernel_min_passes():
     # review: "override keeping the kernel's min: invalid settings, nothing was changed: ... 65536 16384 8388608"
     tcp_mem = kernel_defaults.tcp_mem(HOST_64K)
-    values, errors = apply.validate({"net.ipv4.tcp_wmem": "65536 16384 8388608"}, (6, 18, 0),
-                                    memory_bytes=HOST_64K["memory_bytes"], page_size=PAGE_64K, tcp_mem_in_force=tcp_mem)
+    values, errors = sysctl_check.validate({"net.ipv4.tcp_wmem": "65536 16384 8388608"}, (6, 18, 0),
+                                           memory_bytes=HOST_64K["memory_bytes"], page_size=PAGE_64K,
+                                           tcp_mem_in_force=tcp_mem)
     assert errors == []
     assert values == {"net.ipv4.tcp_wmem": [65536, 16384, 8388608]}
 

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import apply
+from ansible_collections.tcptune.linux.plugins.module_utils import sysctl_apply
 from ansible_collections.tcptune.linux.tests.unit.plugins.modules.module_runner import run_module, run_module_as_user
 
 
@@ -87,7 +87,7 @@ def test_mode_is_a_deprecated_alias_of_policy(tmpdir):
 
 
 def test_without_root_one_clear_message(monkeypatch, capsys):
-    monkeypatch.setattr(apply, "apply_settings", None)  # must not be reached
+    monkeypatch.setattr(sysctl_apply, "apply_settings", None)  # must not be reached
     result = run_module_as_user("tcp_sysctl", {"settings": {"net.core.somaxconn": 8192}}, monkeypatch, capsys)
     assert result["failed"] is True and result["msg"].startswith("tcp_sysctl: writing /proc/sys")
 
