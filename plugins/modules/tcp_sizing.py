@@ -175,7 +175,7 @@ plan:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
-from ansible_collections.tcptune.linux.plugins.module_utils import procfs, sizing
+from ansible_collections.tcptune.linux.plugins.module_utils import procfs, sizing, workload_options
 
 
 def read_host_facts():
@@ -206,7 +206,7 @@ def main():
             kernel_release=dict(type="str"),
             interfaces=dict(type="dict"),
             in_init_netns=dict(type="bool"),
-            **sizing_inputs.WORKLOAD_ARGUMENT_SPEC
+            **workload_options.WORKLOAD_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )

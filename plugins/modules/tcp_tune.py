@@ -275,6 +275,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcptune.linux.plugins.module_utils import limits, params as checks, sizing_inputs, tune, txqueue
+from ansible_collections.tcptune.linux.plugins.module_utils import workload_options
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError
 
 
@@ -309,7 +310,7 @@ def main():
             option_names=dict(type="str", choices=list(checks.OPTION_NAMES), default="module"),
             role_variables=dict(type="list", elements="str"),
             role_known_variables=dict(type="list", elements="str"),
-            **sizing_inputs.WORKLOAD_ARGUMENT_SPEC
+            **workload_options.WORKLOAD_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )

@@ -15,7 +15,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.tcptune.linux.plugins.module_utils import params, procfs, sizing, sizing_inputs
+from ansible_collections.tcptune.linux.plugins.module_utils import params, procfs, sizing, sizing_inputs, workload_options
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import SizingInputError
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..")
@@ -33,7 +33,7 @@ def _role_options():
 
 def _params(**extra):
     """Module parameters as AnsibleModule gives them (defaults of tcp_tune's argument_spec)."""
-    values = dict((name, spec.get("default")) for name, spec in sizing_inputs.WORKLOAD_ARGUMENT_SPEC.items())
+    values = dict((name, spec.get("default")) for name, spec in workload_options.WORKLOAD_ARGUMENT_SPEC.items())
     values.update(state="present", plan=None, sysctl_overrides={}, nofile_soft=None, nofile_hard=None,
                   txqueuelen="auto", txqueuelen_interfaces=[], sample_seconds=0.0, lock_timeout=30.0, root="/",
                   option_names="module", role_variables=None, role_known_variables=None)
