@@ -54,6 +54,7 @@ PROFILES = {
     },
 }
 DEFAULT_PROFILE = "balanced"
+
 # The workload options of the tcp_sizing and tcp_tune modules and of the role's tcp_tuning_<name>
 # variables, one row each: ``spec`` is the argument_spec entry (no default means "not declared": the
 # preset's number, if any, applies), ``unset`` the value when neither declared nor preset, ``number``

@@ -88,8 +88,16 @@ def test_errors_name_the_role_variable_the_role_passes_to_each_option():
     with open(os.path.join(ROLE, "tasks", "main.yml")) as handle:
         tasks = yaml.safe_load(handle)
     call = [task["tcptune.linux.tcp_tune"] for task in tasks if "tcptune.linux.tcp_tune" in task][0]
+    with open(os.path.join(ROLE, "vars", "main.yml")) as handle:
+        workload = yaml.safe_load(handle)["__tcp_tuning_workload_options"]
+    # the workload options go in one dict, each the value of tcp_tuning_<option>
+    assert "'tcp_tuning_'" in call["workload"] and "__tcp_tuning_workload_options" in call["workload"]
+    assert set(workload) == set(workload_options.WORKLOAD_ARGUMENT_SPEC)
+    assert [params.label(option, "role") for option in workload] == ["tcp_tuning_" + option for option in workload]
     for option, value in call.items():
         name = params.label(option, "role")
+        if option == "workload":
+            continue
         if option in params.NOT_FROM_ROLE:
             assert name == option
         else:
