@@ -169,4 +169,3 @@ WORKLOAD_OPTIONS = tuple(option.name for option in WORKLOAD_TABLE)
 DEFAULTS = dict((option.name, option.unset) for option in WORKLOAD_TABLE)
 WORKLOAD_ARGUMENT_SPEC = dict([(PROFILE_OPTION.name, PROFILE_OPTION.spec)]
                               + [(option.name, option.spec) for option in WORKLOAD_TABLE])
-

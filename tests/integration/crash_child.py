@@ -39,7 +39,6 @@ import tempfile
 import time
 import traceback
 
-from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import fileutil
 from ansible_collections.tcptune.linux.plugins.module_utils import apply, catalogue, sysctld, tune, workload_options
 

@@ -79,8 +79,8 @@ def test_the_table_gives_the_names_defaults_and_argument_spec():
         "target_connections", "accept_rate", "outbound_rate", "bandwidth_mbps", "rtt_ms", "socket_buffer_bytes",
         "userspace_bytes_per_connection", "services", "reserved_ports", "sockets_per_connection", "tw_reuse",
         "busy_fraction")
-    assert workload_options.WORKLOAD_OPTIONS == workload_options.WORKLOAD_NUMBERS + ("memory_budget_percent",
-                                                                                    "allow_lower")
+    planning = ("memory_budget_percent", "allow_lower")
+    assert workload_options.WORKLOAD_OPTIONS == workload_options.WORKLOAD_NUMBERS + planning
     assert list(workload_options.WORKLOAD_ARGUMENT_SPEC) == ["profile"] + list(workload_options.WORKLOAD_OPTIONS)
     # what resolve_workload falls back to when neither declared nor preset
     assert sizing_inputs.resolve_workload({})["busy_fraction"] == workload_options.DEFAULTS["busy_fraction"] == 1.0
