@@ -8,7 +8,7 @@
 
 Each table sits between <!-- BEGIN generated: NAME --> and <!-- END generated: NAME --> in a file of
 TABLES; only what is between the markers is rewritten. The data: diagnosis.FINDING_IDS and
-FINDING_DOCS (with its thresholds filled in from diagnosis.py's constants), sizing_inputs.PROFILES,
+FINDING_DOCS (with its thresholds filled in from diagnosis.py's constants), workload_options.PROFILES,
 catalogue.CATALOGUE and roles/tcp_tuning/meta/argument_specs.yml. Needs PyYAML (ansible-core's own
 dependency) for argument_specs.
 """
@@ -43,15 +43,15 @@ def _import_this_checkout():
 def code_data():
     """Everything the tables are made from. The one place that knows where each name lives."""
     _import_this_checkout()
-    from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, diagnosis, sizing_inputs
+    from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, diagnosis, workload_options
     return {
         "finding_ids": diagnosis.FINDING_IDS,
         "finding_docs": diagnosis.FINDING_DOCS,
         "thresholds": vars(diagnosis),
-        "profiles": sizing_inputs.PROFILES,
-        "default_profile": sizing_inputs.DEFAULT_PROFILE,
-        "workload_numbers": sizing_inputs.WORKLOAD_NUMBERS,
-        "workload_defaults": sizing_inputs.DEFAULTS,
+        "profiles": workload_options.PROFILES,
+        "default_profile": workload_options.DEFAULT_PROFILE,
+        "workload_numbers": workload_options.WORKLOAD_NUMBERS,
+        "workload_defaults": workload_options.DEFAULTS,
         "catalogue": catalogue.CATALOGUE,
     }
 

@@ -20,7 +20,7 @@ import fnmatch
 import math
 import os
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, limits, sizing_inputs
+from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, limits, sizing_inputs, workload_options
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import SizingInputError
 
 try:
@@ -303,7 +303,7 @@ def check_params(params):
         if plan is None:
             try:
                 sizing_inputs.resolve_workload(sizing_inputs.workload_from_params(params),
-                                               labels(sizing_inputs.WORKLOAD_ARGUMENT_SPEC, names))
+                                               labels(workload_options.WORKLOAD_ARGUMENT_SPEC, names))
             except SizingInputError as exc:
                 errors.append(str(exc))
     _fail(errors)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Inputs of the plan: workload presets, the declared workload, and the host (from tcp_facts).
+"""Inputs of the plan: the declared workload over its preset (workload_options), and the host (from tcp_facts).
 
 A profile is a WORKLOAD PRESET: numbers that describe a kind of traffic, never sysctl values.
 ``resolve_workload`` records where each number came from (``sources``: "declared" or
@@ -17,60 +17,11 @@ import math
 
 from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, kernel_release, port_ranges
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
+from ansible_collections.tcptune.linux.plugins.module_utils.workload_options import (
+    DEFAULT_PROFILE, DEFAULTS, MAX_BANDWIDTH_MBPS, MAX_RTT_MS, MAX_TARGET_CONNECTIONS, PROFILES, WORKLOAD_NUMBERS,
+    WORKLOAD_OPTIONS)
 
 MIB = 1024 * 1024
-MAX_TARGET_CONNECTIONS = 100000000
-# The largest per-flow bandwidth the kernel can describe: ethtool's link speed is a u32 of Mbit/s
-# (include/uapi/linux/ethtool.h), 0xffffffff being SPEED_UNKNOWN.
-MAX_BANDWIDTH_MBPS = 4294967294
-# An RTT above TCP_RTO_MAX (120 s, include/net/tcp.h) retransmits every segment before its ACK can arrive.
-MAX_RTT_MS = 120000
-
-# Options a workload may declare. The first group are workload numbers (a reason for a change);
-# the rest say how to plan.
-WORKLOAD_NUMBERS = ("target_connections", "accept_rate", "outbound_rate", "bandwidth_mbps", "rtt_ms",
-                    "socket_buffer_bytes", "userspace_bytes_per_connection", "services", "reserved_ports",
-                    "sockets_per_connection", "tw_reuse", "busy_fraction")
-WORKLOAD_OPTIONS = WORKLOAD_NUMBERS + ("memory_budget_percent", "allow_lower")
-
-# busy_fraction: the share of connections moving data at the same moment, each holding its default
-# buffers (tcp_rmem[1] + tcp_wmem[1]); idle ones hold none (kernel-tcp-facts §6: sockstat mem stayed
-# at 40 pages with 19 000 idle sockets). 1.0 where a preset does not know its connections to be idle.
-PROFILES = {
-    "balanced": {
-        "description": "No workload numbers: plans only what the host's own findings show (no finding, no change).",
-    },
-    "high_concurrency_server": {
-        "description": "Many mostly idle inbound connections (websocket, chat, push, MQTT).",
-        # Its worst burst is the reconnect storm after a restart or failover: a tenth of the
-        # 200 000 clients coming back each second, so the accept queue is sized for 20 000/s.
-        "target_connections": 200000, "accept_rate": 20000, "outbound_rate": 0,
-        # Mostly idle: a heartbeat every 30-60 s and a message now and then. 5 % of the clients moving
-        # data at one instant is generous; a broadcast to all of them at once is not (declare 1.0).
-        "busy_fraction": 0.05,
-    },
-    "outbound_client": {
-        "description": "Opens many short connections to few backends (crawlers, API clients, load generators).",
-        "target_connections": 20000, "accept_rate": 0, "outbound_rate": 1000,
-        "busy_fraction": 1.0,  # each connection is opened to move a request and its answer
-    },
-    "proxy": {
-        "description": "Accepts from clients and connects to backends: two sockets per connection.",
-        "target_connections": 100000, "accept_rate": 5000, "outbound_rate": 1000, "sockets_per_connection": 2,
-        "busy_fraction": 1.0,  # relays whatever its clients send: not known to be idle
-    },
-    "bulk_transfer": {
-        "description": "Few long fast flows over long paths (backup, replication, data transfer).",
-        "target_connections": 1000, "accept_rate": 100, "outbound_rate": 100,
-        "bandwidth_mbps": 10000, "rtt_ms": 100,
-        "busy_fraction": 1.0,  # every flow moves data all the time
-    },
-}
-DEFAULT_PROFILE = "balanced"
-DEFAULTS = {"target_connections": None, "accept_rate": None, "outbound_rate": None, "bandwidth_mbps": None,
-            "rtt_ms": None, "socket_buffer_bytes": None, "userspace_bytes_per_connection": 0, "services": [],
-            "reserved_ports": [], "sockets_per_connection": 1, "tw_reuse": None, "busy_fraction": 1.0,
-            "memory_budget_percent": None, "allow_lower": False}
 
 
 class SizingInputError(ValueError):
@@ -79,29 +30,9 @@ class SizingInputError(ValueError):
 
 # --- Input validation -----------------------------------------------------------------------------
 
-# The workload options of the tcp_sizing and tcp_tune modules (documented by the doc fragment
-# tcptune.linux.workload). None means "not declared": the preset's number, if any, applies.
-WORKLOAD_ARGUMENT_SPEC = dict(
-    profile=dict(type="str", default=DEFAULT_PROFILE, choices=sorted(PROFILES)),
-    target_connections=dict(type="int"),
-    accept_rate=dict(type="float"),
-    outbound_rate=dict(type="float"),
-    bandwidth_mbps=dict(type="float"),
-    rtt_ms=dict(type="float"),
-    memory_budget_percent=dict(type="float"),
-    socket_buffer_bytes=dict(type="int"),
-    userspace_bytes_per_connection=dict(type="int"),
-    services=dict(type="list", elements="str"),
-    reserved_ports=dict(type="list", elements="str"),
-    allow_lower=dict(type="bool", default=False),
-    sockets_per_connection=dict(type="int", choices=[1, 2]),
-    tw_reuse=dict(type="bool"),
-    busy_fraction=dict(type="float"),
-)
-
 
 def workload_from_params(params):
-    """The workload of a module's params (WORKLOAD_ARGUMENT_SPEC), as resolve_workload takes it.
+    """The workload of a module's params (workload_options.WORKLOAD_ARGUMENT_SPEC), as resolve_workload takes it.
 
     Whole floats become ints, so a declared 20000 reads back as 20000 in the plan, not 20000.0.
     """

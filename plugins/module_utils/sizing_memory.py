@@ -12,7 +12,7 @@ import math
 
 from ansible_collections.tcptune.linux.plugins.module_utils import memory_rules
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
-from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import MAX_TARGET_CONNECTIONS
+from ansible_collections.tcptune.linux.plugins.module_utils.workload_options import MAX_TARGET_CONNECTIONS
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_policy import (
     in_force)
 

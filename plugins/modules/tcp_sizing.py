@@ -171,8 +171,8 @@ plan:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcptune.linux.plugins.module_utils import module_errors, sizing_inputs
-from ansible_collections.tcptune.linux.plugins.module_utils import host_facts, sizing
+from ansible_collections.tcptune.linux.plugins.module_utils import (host_facts, module_errors, sizing, sizing_inputs,
+    workload_options)
 
 
 def read_host_facts():
@@ -203,7 +203,7 @@ def main():
             kernel_release=dict(type="str"),
             interfaces=dict(type="dict"),
             in_init_netns=dict(type="bool"),
-            **sizing_inputs.WORKLOAD_ARGUMENT_SPEC
+            **workload_options.WORKLOAD_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )

@@ -173,6 +173,13 @@ options:
       - The variables of the role (the options of its C(meta/argument_specs.yml); the role passes them).
     type: list
     elements: str
+  workload:
+    description:
+      - The workload options in one dict, by option name (O(profile), O(target_connections) and the others below);
+        a key here wins over the option of that name, and C(null) means not declared. The role passes its
+        C(tcp_tuning_<option>) variables this way.
+      - Each value is converted and checked as the option of that name is, with the same messages.
+    type: dict
 extends_documentation_fragment:
   - tcptune.linux.linux_platform
   - tcptune.linux.workload
@@ -270,8 +277,10 @@ import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.tcptune.linux.plugins.module_utils import limits, module_errors, params as checks, sizing_inputs, tune
+from ansible_collections.tcptune.linux.plugins.module_utils import workload_options
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError
 from ansible_collections.tcptune.linux.plugins.module_utils.interfaces import interface_names
 
@@ -307,11 +316,13 @@ def main():
             option_names=dict(type="str", choices=list(checks.OPTION_NAMES), default="module"),
             role_variables=dict(type="list", elements="str"),
             role_known_variables=dict(type="list", elements="str"),
-            **sizing_inputs.WORKLOAD_ARGUMENT_SPEC
+            workload=dict(type="dict"),
+            **workload_options.WORKLOAD_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
     params = dict(module.params)
+    params.update(workload_params(module, params.pop("workload")))
     for key in ("accept_rate", "outbound_rate", "bandwidth_mbps", "rtt_ms", "memory_budget_percent"):
         if isinstance(params[key], float) and params[key].is_integer():
             params[key] = int(params[key])
@@ -324,6 +335,16 @@ def main():
         module.fail_json(msg="tcp_tune failed unexpectedly (%s: %s); this is a bug of tcptune.linux, please report "
                              "it with the traceback in 'exception' (-vvv shows it)" % (type(exc).__name__, exc),
                          exception=traceback.format_exc())
+
+
+def workload_params(module, workload):
+    """The options given in ``workload`` (the role's dict), converted and checked as the options themselves;
+    a null one is left out, as an option the role omits."""
+    given = dict((key, value) for key, value in (workload or {}).items() if value is not None)
+    checked = ArgumentSpecValidator(workload_options.WORKLOAD_ARGUMENT_SPEC).validate(given)
+    if checked.error_messages:
+        module.fail_json(msg=checked.errors.msg)
+    return dict((key, checked.validated_parameters[key]) for key in given)
 
 
 def run(module, params):

@@ -39,9 +39,9 @@ import tempfile
 import time
 import traceback
 
-from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 from ansible_collections.tcptune.linux.plugins.module_utils import fileutil
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, sysctl_check, sysctld, tune
+from ansible_collections.tcptune.linux.plugins.module_utils import (catalogue, sysctl_check, sysctld, tune,
+    workload_options)
 
 PROC, SYS = "/proc", "/sys"
 INTERFACES = ("v0", "v1")
@@ -136,7 +136,7 @@ def read(path):
 
 def params(root, workload=None, state="present"):
     """tcp_tune's module parameters with their defaults (plugins/modules/tcp_tune.py), over ``root``."""
-    values = dict((name, spec.get("default")) for name, spec in sizing_inputs.WORKLOAD_ARGUMENT_SPEC.items())
+    values = dict((name, spec.get("default")) for name, spec in workload_options.WORKLOAD_ARGUMENT_SPEC.items())
     values.update(state=state, components=list(tune.COMPONENTS), run_tags=None, skip_tags=None, audit=False,
                   plan=None, sysctl_overrides={}, policy="set",
                   sysctl_path=os.path.join(root, "etc/sysctl.d/60-tcptune.conf"),

@@ -15,7 +15,7 @@ import re
 import yaml
 
 from ansible_collections.tcptune.linux.plugins.doc_fragments import workload
-from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
+from ansible_collections.tcptune.linux.plugins.module_utils import workload_options
 from ansible_collections.tcptune.linux.plugins.module_utils import tune
 from ansible_collections.tcptune.linux.plugins.modules import tcp_tune
 
@@ -71,6 +71,6 @@ def test_every_workload_option_of_the_sizing_is_a_role_variable():
     not pass them although the README advertised them."""
     from ansible_collections.tcptune.linux.plugins.module_utils import sizing
     options = _load("meta/argument_specs.yml")["argument_specs"]["main"]["options"]
-    missing = [name for name in sizing_inputs.WORKLOAD_OPTIONS + ("reserved_ports", "services")
+    missing = [name for name in workload_options.WORKLOAD_OPTIONS + ("reserved_ports", "services")
                if "tcp_tuning_" + name not in options]
     assert missing == []

@@ -12,8 +12,8 @@ import ast
 import os
 
 MODULE_UTILS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "module_utils")
-PLAN = ("sizing", "sizing_rules", "sizing_policy", "sizing_memory", "sizing_inputs", "memory_rules", "catalogue",
-        "catalogue_values", "catalogue_checks", "port_ranges", "kernel_release",
+PLAN = ("sizing", "sizing_rules", "sizing_policy", "sizing_memory", "sizing_inputs", "workload_options", "memory_rules",
+        "catalogue", "catalogue_values", "catalogue_checks", "port_ranges", "kernel_release",
         "kernel_defaults", "rules_memory", "rules_queues", "rules_ports", "rules_files", "rules_conntrack")
 # Files that read or write the host: /proc, /sys, netlink, files on disk.
 READERS = ("procfs", "host_detect", "services", "interfaces", "host_facts", "sockdiag", "netlink", "fileutil", "sysctld",

@@ -15,7 +15,8 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.tcptune.linux.plugins.module_utils import host_facts, params, sizing, sizing_inputs
+from ansible_collections.tcptune.linux.plugins.module_utils import (host_facts, params, sizing, sizing_inputs,
+    workload_options)
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import SizingInputError
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..")
@@ -33,7 +34,7 @@ def _role_options():
 
 def _params(**extra):
     """Module parameters as AnsibleModule gives them (defaults of tcp_tune's argument_spec)."""
-    values = dict((name, spec.get("default")) for name, spec in sizing_inputs.WORKLOAD_ARGUMENT_SPEC.items())
+    values = dict((name, spec.get("default")) for name, spec in workload_options.WORKLOAD_ARGUMENT_SPEC.items())
     values.update(state="present", plan=None, sysctl_overrides={}, nofile_soft=None, nofile_hard=None,
                   txqueuelen="auto", txqueuelen_interfaces=[], sample_seconds=0.0, lock_timeout=30.0, root="/",
                   option_names="module", role_variables=None, role_known_variables=None)
@@ -88,8 +89,16 @@ def test_errors_name_the_role_variable_the_role_passes_to_each_option():
     with open(os.path.join(ROLE, "tasks", "main.yml")) as handle:
         tasks = yaml.safe_load(handle)
     call = [task["tcptune.linux.tcp_tune"] for task in tasks if "tcptune.linux.tcp_tune" in task][0]
+    with open(os.path.join(ROLE, "vars", "main.yml")) as handle:
+        workload = yaml.safe_load(handle)["__tcp_tuning_workload_options"]
+    # the workload options go in one dict, each the value of tcp_tuning_<option>
+    assert "'tcp_tuning_'" in call["workload"] and "__tcp_tuning_workload_options" in call["workload"]
+    assert set(workload) == set(workload_options.WORKLOAD_ARGUMENT_SPEC)
+    assert [params.label(option, "role") for option in workload] == ["tcp_tuning_" + option for option in workload]
     for option, value in call.items():
         name = params.label(option, "role")
+        if option == "workload":
+            continue
         if option in params.NOT_FROM_ROLE:
             assert name == option
         else:

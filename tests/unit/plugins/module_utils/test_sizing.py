@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs, workload_options
 from ansible_collections.tcptune.linux.plugins.module_utils import (
     catalogue, catalogue_checks, catalogue_values, host_facts, kernel_defaults, memory_rules, rules_memory, sizing,
     sizing_memory, sizing_rules)
@@ -344,7 +344,7 @@ def test_feasibility_counts_time_wait_and_conntrack():
 
 
 def test_every_planned_key_is_valid_explained_and_passes_the_memory_rules():
-    for work in ({"profile": name} for name in sorted(sizing_inputs.PROFILES)):
+    for work in ({"profile": name} for name in sorted(workload_options.PROFILES)):
         plan = plan_for(work, memory_bytes=16 * GIB, kernel_release="6.1.0", conntrack_available=True)
         for key, text in plan["sysctl"].items():
             row = catalogue.get(key)

@@ -13,14 +13,15 @@ import pytest
 import yaml
 
 from ansible_collections.tcptune.linux.plugins.doc_fragments import workload
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, host_facts, sizing, sizing_inputs
+from ansible_collections.tcptune.linux.plugins.module_utils import (catalogue, host_facts, sizing, sizing_inputs,
+    workload_options)
 
 TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list}
 
 
 def test_doc_fragment_documents_the_argument_spec_exactly():
     documented = yaml.safe_load(workload.ModuleDocFragment.DOCUMENTATION)["options"]
-    spec = sizing_inputs.WORKLOAD_ARGUMENT_SPEC
+    spec = workload_options.WORKLOAD_ARGUMENT_SPEC
     assert sorted(documented) == sorted(spec)
     for name, option in spec.items():
         doc = documented[name]
@@ -31,11 +32,11 @@ def test_doc_fragment_documents_the_argument_spec_exactly():
 
 
 def test_every_workload_option_has_an_argument():
-    assert set(sizing_inputs.WORKLOAD_OPTIONS) | {"profile"} == set(sizing_inputs.WORKLOAD_ARGUMENT_SPEC)
+    assert set(workload_options.WORKLOAD_OPTIONS) | {"profile"} == set(workload_options.WORKLOAD_ARGUMENT_SPEC)
 
 
 def test_workload_from_params_keeps_undeclared_as_none_and_whole_floats_as_ints():
-    params = dict((name, None) for name in sizing_inputs.WORKLOAD_ARGUMENT_SPEC)
+    params = dict((name, None) for name in workload_options.WORKLOAD_ARGUMENT_SPEC)
     params.update(profile="proxy", accept_rate=20000.0, outbound_rate=12.5, allow_lower=False)
     workload = sizing_inputs.workload_from_params(params)
     assert workload["accept_rate"] == 20000 and isinstance(workload["accept_rate"], int)
@@ -87,13 +88,13 @@ def test_bandwidth_and_rtt_are_bounded_so_their_product_cannot_overflow():
     message = _input_error(dict(bulk, bandwidth_mbps=1e300, rtt_ms=1e10))
     assert message.startswith("bandwidth_mbps: must be at most 4294967294 Mbit/s") and "got 1e+300" in message
     assert _input_error(dict(bulk, bandwidth_mbps=1000, rtt_ms=1e10)).startswith("rtt_ms: must be at most 120000 ms")
-    largest = dict(bulk, bandwidth_mbps=sizing_inputs.MAX_BANDWIDTH_MBPS, rtt_ms=sizing_inputs.MAX_RTT_MS)
+    largest = dict(bulk, bandwidth_mbps=workload_options.MAX_BANDWIDTH_MBPS, rtt_ms=workload_options.MAX_RTT_MS)
     assert "net.ipv4.tcp_rmem" in sizing.compute_plan(_host(), largest)["sysctl"]
 
 
 def test_errors_name_what_the_caller_calls_each_option():
     """From the role, errors named the module option (accept_rate), not the variable the user set."""
-    names = dict((option, "tcp_tuning_" + option) for option in sizing_inputs.WORKLOAD_ARGUMENT_SPEC)
+    names = dict((option, "tcp_tuning_" + option) for option in workload_options.WORKLOAD_ARGUMENT_SPEC)
     for workload, expect in (({"accept_rate": -1}, "tcp_tuning_accept_rate: must be a finite number >= 0"),
                              ({"target_connections": 0}, "tcp_tuning_target_connections: must be a positive"),
                              ({"reserved_ports": ["8080-80"]}, "tcp_tuning_reserved_ports: '8080-80' must be"),

@@ -14,7 +14,7 @@ __metaclass__ = type
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs, workload_options
 from ansible_collections.tcptune.linux.plugins.module_utils import (
     catalogue, catalogue_checks, catalogue_values, kernel_defaults, kernel_release, memory_rules, port_ranges,
     rules_ports, sizing, sizing_rules)
@@ -41,7 +41,7 @@ def port_items(draw):
 @st.composite
 def workloads(draw):
     workload = {
-        "profile": draw(st.sampled_from(sorted(sizing_inputs.PROFILES))),
+        "profile": draw(st.sampled_from(sorted(workload_options.PROFILES))),
         "target_connections": draw(st.one_of(st.none(), st.integers(min_value=1, max_value=5000000))),
         "accept_rate": draw(rates),
         "outbound_rate": draw(rates),

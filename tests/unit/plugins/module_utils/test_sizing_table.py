@@ -20,7 +20,7 @@ import re
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
+from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs, workload_options
 from ansible_collections.tcptune.linux.plugins.module_utils import sizing, sizing_memory
 
 GIB = 1024 ** 3
@@ -112,7 +112,7 @@ def test_busy_buffers_count_only_the_busy_share_and_tcp_mem_max_caps_them():
 @pytest.mark.parametrize("profile, busy", [
     ("high_concurrency_server", 0.05), ("bulk_transfer", 1.0), ("outbound_client", 1.0), ("proxy", 1.0)])
 def test_every_preset_declares_its_busy_share(profile, busy):
-    assert sizing_inputs.PROFILES[profile]["busy_fraction"] == busy
+    assert workload_options.PROFILES[profile]["busy_fraction"] == busy
     plan = plan_for({"profile": profile}, memory_bytes=16 * GIB, kernel_release="6.1.0")
     assert plan["workload"]["busy_fraction"] == busy
     assert plan["workload_sources"]["busy_fraction"] == "preset %s" % profile

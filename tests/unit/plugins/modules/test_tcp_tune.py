@@ -270,3 +270,21 @@ def test_an_unexpected_error_is_one_message_with_the_traceback_beside_it(fixture
     assert result["msg"].startswith("tcp_tune failed unexpectedly (KeyError: 'sysctl')"), result["msg"]
     assert "\n" not in result["msg"]
     assert "Traceback" in str(result.get("exception")) and "broken" in str(result.get("exception"))
+
+
+def test_the_workload_dict_is_taken_as_the_options_it_holds(fixture_tree, tmpdir):
+    """The role passes its workload variables in one dict (workload): converted and checked as the options
+    are, with the same messages; null is not declared."""
+    args = make_args(fixture_tree, tmpdir)
+    by_option = run_module("tcp_tune", args, tmpdir, check=True)
+    workload = {"profile": "proxy", "target_connections": "20000", "accept_rate": 6000, "reserved_ports": [8080, "8081"],
+                "services": ["nginx"], "busy_fraction": None, "sockets_per_connection": None, "allow_lower": False}
+    options = ("profile", "target_connections", "accept_rate", "reserved_ports", "services")
+    by_dict = run_module("tcp_tune", dict(((key, value) for key, value in args.items() if key not in options),
+                                          workload=workload), tmpdir, check=True)
+    assert by_dict["result"]["plan"] == by_option["result"]["plan"]
+    assert by_dict["result"]["settings"] == by_option["result"]["settings"]
+    for bad in ({"sockets_per_connection": 3}, {"target_connections": "many"}, {"busy_fraction": 2}):
+        refused = [run_module("tcp_tune", dict(args, **bad), tmpdir, check=True),
+                   run_module("tcp_tune", dict(args, workload=bad), tmpdir, check=True)]
+        assert refused[0]["failed"] and refused[0]["msg"] == refused[1]["msg"], refused
