@@ -36,8 +36,9 @@ TEXTFILE_NAME = "tcptune.prom"
 # closure).
 COLLECTOR_MODULE_UTILS = ("catalogue", "catalogue_checks", "catalogue_values", "collector_plan", "diagnosis",
                           "diagnosis_conntrack", "diagnosis_evidence", "diagnosis_files", "diagnosis_memory",
-                          "diagnosis_ports", "diagnosis_queues", "diagnosis_rules", "fileutil", "kernel_defaults",
-                          "kernel_release", "metrics", "metrics_series", "port_ranges", "procfs", "sockdiag", "sysctld")
+                          "diagnosis_ports", "diagnosis_queues", "diagnosis_rules", "fileutil", "host_detect",
+                          "host_facts", "interfaces", "kernel_defaults", "kernel_release", "metrics",
+                          "metrics_series", "port_ranges", "procfs", "services", "sockdiag", "sysctld")
 PACKAGE = "ansible_collections.tcptune.linux.plugins.module_utils"
 
 DEFAULT_TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"  # Debian's prometheus-node-exporter default

@@ -41,7 +41,7 @@ def _count_validations(monkeypatch):
         calls.append(key.name)
         return real(key, *args, **kwargs)
 
-    monkeypatch.setattr(catalogue, "validation_errors", counted)
+    monkeypatch.setattr(catalogue_checks, "validation_errors", counted)
     return calls
 
 
