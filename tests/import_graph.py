@@ -67,7 +67,10 @@ def main(argv):
     root = argv[1] if len(argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     files = plugin_files(root)
     graph = {name: imports_of(path) for name, path in files.items()}
-    lines = {name: sum(1 for _ in open(path)) for name, path in files.items()}
+    lines = {}
+    for name, path in files.items():
+        with open(path) as handle:
+            lines[name] = len(handle.readlines())
     try:
         layer = layers(graph)
     except ValueError as error:
@@ -88,8 +91,8 @@ def main(argv):
     for name in sorted(files):
         if "/" in name:
             reach = closure(graph, name)
-            print("closure %s: %d files, %d lines" % (name, len(reach) + 1,
-                                                       lines[name] + sum(lines[dep] for dep in reach)))
+            total = lines[name] + sum(lines[dep] for dep in reach)
+            print("closure %s: %d files, %d lines" % (name, len(reach) + 1, total))
     return 0
 
 
