@@ -37,10 +37,11 @@ def rated_counters(proc_path):
 
 
 def gather(proc_path="/proc", sys_path="/sys", sample_seconds=0.0, sockets=True, pids=(), services=(),
-           listeners_max=100, page_size=None, root_path=None):
-    """Everything ``ansible_facts.tcp`` holds (docs/internals.md), findings included."""
+           listeners_max=100, page_size=None, root_path=None, namespace=None):
+    """Everything ``ansible_facts.tcp`` holds (docs/internals.md), findings included. ``namespace``:
+    detect_namespace's result when the caller has read it already."""
     kernel = read_kernel(proc_path, sys_path, page_size)
-    namespace = detect_namespace(proc_path, root_path)
+    namespace = namespace or detect_namespace(proc_path, root_path)
     version = tuple(kernel["version"])
     sysctl, sysctl_writable, sysctl_unavailable = read_sysctls(proc_path, version, namespace["init_netns"])
     rates = {}

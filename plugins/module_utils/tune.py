@@ -5,7 +5,7 @@
 (apply.apply_all, or apply.revert_all) -> the small result the role records for the fleet report.
 
 The plan is made here, in the process that applies it, from the facts it has just read: nothing
-travels to the controller and back. The result carries what report.py reads (facts reduced to the
+travels to the controller and back. The result carries what the report reads (report_host.py) (facts reduced to the
 keys and interfaces concerned, findings before and after, plan changes with reasons, explain for
 the planned keys), not the full facts twice.
 """
@@ -204,7 +204,7 @@ def run(params, check_mode=False):
             raise fileutil.ApplyError("%s. Nothing was changed." % error)
     gather = dict(proc_path=proc_path, sys_path=sys_path, sockets=params["sockets"],
                   services=params.get("services") or ())
-    facts = host_facts.gather(sample_seconds=params.get("sample_seconds") or 0, **gather)
+    facts = host_facts.gather(sample_seconds=params.get("sample_seconds") or 0, namespace=namespace, **gather)
     root = params["root"]
     # Global keys are the host's own only in its first network namespace and outside any container: a
     # privileged --network=host container would write them but persist them where the host never reads.
@@ -255,7 +255,7 @@ def run(params, check_mode=False):
                     % item for item in outcome.get("lockout_warnings") or [])
     facts_after = facts
     if outcome["changed"] and not check_mode:
-        facts_after = host_facts.gather(sample_seconds=0, **gather)
+        facts_after = host_facts.gather(sample_seconds=0, namespace=namespace, **gather)
     skipped = dict(plan.get("skipped") or {})
     skipped.update(sysctl.get("skipped_keys") or {})
     keys = set(settings) | set(skipped) | set(sysctl.get("applied") or {}) | set(sysctl.get("drift") or {})

@@ -219,7 +219,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 result:
-  description: What the fleet report reads (plugins/module_utils/report.py); docs/internals.md describes it.
+  description: What the fleet report reads (plugins/module_utils/report_host.py); docs/internals.md describes it.
   returned: always
   type: dict
   contains:

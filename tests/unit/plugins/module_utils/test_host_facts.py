@@ -44,3 +44,16 @@ def test_rated_counters_add_softnet_and_conntrack_drops_to_snmp_and_netstat(fixt
     assert (counters["conntrack.drop"], counters["conntrack.insert_failed"]) == (0x300 + 0xe8, 4)
     old_proc, _sys_path = fixture_tree("linux-3.10-old")
     assert not [name for name in host_facts.rated_counters(old_proc) if name.startswith("conntrack.")]
+
+
+def test_a_namespace_the_caller_read_is_not_read_again(fixture_tree, monkeypatch):
+    """tcp_tune reads the namespace first (is /proc/sys writable?) and hands it to gather (issue 20)."""
+    proc_path, sys_path = fixture_tree("linux-5.15-busy")
+    read = host_facts.detect_namespace(proc_path)
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("gather read the namespace its caller gave")
+
+    monkeypatch.setattr(host_facts, "detect_namespace", refuse)
+    facts = host_facts.gather(proc_path, sys_path, sockets=False, namespace=read)
+    assert facts["namespace"] == read
