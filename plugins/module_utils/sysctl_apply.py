@@ -14,8 +14,8 @@ __metaclass__ = type
 import json
 import os
 
-from ansible_collections.tcptune.linux.plugins.module_utils import (catalogue, catalogue_values, hoststate, limits,
-    sysctl_check)
+from ansible_collections.tcptune.linux.plugins.module_utils import (
+    catalogue, catalogue_values, hoststate, limits, sysctl_check)
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import (
     ApplyError, Lock, atomic_write, read_file, write_text)
 from ansible_collections.tcptune.linux.plugins.module_utils.sysctl_live import (

@@ -15,8 +15,8 @@ __metaclass__ = type
 import collections
 import os
 
-from ansible_collections.tcptune.linux.plugins.module_utils import (catalogue, catalogue_checks, catalogue_values,
-    host_detect, kernel_release, memory_rules, procfs)
+from ansible_collections.tcptune.linux.plugins.module_utils import (
+    catalogue, catalogue_checks, catalogue_values, host_detect, kernel_release, memory_rules, procfs)
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import ApplyError, read_file
 from ansible_collections.tcptune.linux.plugins.module_utils.sysctl_live import key_file, read_live, unsupported_reason
 
@@ -93,7 +93,7 @@ def check_settings(settings, host):
     with every error at once."""
     available, allowed = host["congestion_control"]
     context = catalogue_checks.validation_context(init_netns=host["init_netns"], available_congestion_control=available,
-                                           allowed_congestion_control=allowed)
+                                                  allowed_congestion_control=allowed)
     values, errors = validate(settings, host["kernel"], host["memory_bytes"], host["page_size"], host["tcp_mem"],
                               context)
     if errors:

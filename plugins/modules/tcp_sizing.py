@@ -171,8 +171,8 @@ plan:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcptune.linux.plugins.module_utils import (host_facts, module_errors, sizing, sizing_inputs,
-    workload_options)
+from ansible_collections.tcptune.linux.plugins.module_utils import (
+    host_facts, module_errors, sizing, sizing_inputs, workload_options)
 
 
 def read_host_facts():

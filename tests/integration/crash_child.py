@@ -40,8 +40,8 @@ import time
 import traceback
 
 from ansible_collections.tcptune.linux.plugins.module_utils import fileutil
-from ansible_collections.tcptune.linux.plugins.module_utils import (catalogue, sysctl_check, sysctld, tune,
-    workload_options)
+from ansible_collections.tcptune.linux.plugins.module_utils import (
+    catalogue, sysctl_check, sysctld, tune, workload_options)
 
 PROC, SYS = "/proc", "/sys"
 INTERFACES = ("v0", "v1")

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from ansible_collections.tcptune.linux.plugins.module_utils import (apply, catalogue, catalogue_values, fileutil,
-    host_detect, sysctl_apply, sysctl_check, sysctl_live, sysctld)
+from ansible_collections.tcptune.linux.plugins.module_utils import (
+    apply, catalogue, catalogue_values, fileutil, host_detect, sysctl_apply, sysctl_check, sysctl_live, sysctld)
 
 # Kernel-formatted text: triples and pairs are tab-separated, like the real /proc/sys.
 LIVE = {

@@ -15,8 +15,8 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.tcptune.linux.plugins.module_utils import (host_facts, params, sizing, sizing_inputs,
-    workload_options)
+from ansible_collections.tcptune.linux.plugins.module_utils import (
+    host_facts, params, sizing, sizing_inputs, workload_options)
 from ansible_collections.tcptune.linux.plugins.module_utils.sizing_inputs import SizingInputError
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..")

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from ansible_collections.tcptune.linux.plugins.doc_fragments import workload
-from ansible_collections.tcptune.linux.plugins.module_utils import (catalogue, host_facts, sizing, sizing_inputs,
-    workload_options)
+from ansible_collections.tcptune.linux.plugins.module_utils import (
+    catalogue, host_facts, sizing, sizing_inputs, workload_options)
 
 TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list}
 
