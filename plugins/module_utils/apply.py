@@ -16,7 +16,8 @@ __metaclass__ = type
 import glob
 import os
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, fileutil, hoststate, limits, txqueue, txqueue_persist
+from ansible_collections.tcptune.linux.plugins.module_utils import (
+    catalogue, catalogue_values, fileutil, hoststate, limits, txqueue, txqueue_persist)
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils import sysctl_check
 from ansible_collections.tcptune.linux.plugins.module_utils.fileutil import (

@@ -116,14 +116,19 @@ def test_limits_tag_alone_checks_the_live_nr_open(fixture_tree, tmpdir):
 
 
 def test_a_failure_in_the_last_step_rolls_back_all_three(fixture_tree, tmpdir):
+    # somaxconn is written for sure (an override above the live value), so the rollback has a key to put back.
     args = make_args(fixture_tree, tmpdir, txqueuelen="5000", txqueuelen_interfaces=["*"],
-                     txqueuelen_include_virtual=True, txqueuelen_persist="udev")
+                     txqueuelen_include_virtual=True, txqueuelen_persist="link")
     before = _live(args, "net.core.somaxconn")
-    # The udev rules directory is a file: the txqueuelen step fails after sysctl and limits were written.
-    os.makedirs(os.path.join(args["root"], "etc/udev"))
-    open(os.path.join(args["root"], "etc/udev/rules.d"), "w").close()
+    args["sysctl_overrides"] = {"net.core.somaxconn": int(before) * 2}
+    # The .link directory is a file: the txqueuelen step fails after sysctl and limits were written (the sysctl
+    # step's own udev rule for late modules lives in etc/udev, so that must stay writable).
+    os.makedirs(os.path.join(args["root"], "etc/systemd"))
+    open(os.path.join(args["root"], "etc/systemd/network"), "w").close()
     failed = run_module("tcp_tune", args, tmpdir)
     assert failed["failed"] is True and "rolled back" in failed["msg"], failed
+    assert failed["completed"] == ["limits", "sysctl"], failed  # the failure came in the last step
+    assert failed["rollback_failed"] == [], failed
     assert _live(args, "net.core.somaxconn") == before
     assert not os.path.exists(args["sysctl_path"])
     assert not os.path.exists(os.path.join(args["root"], "etc/security/limits.d/60-tcptune-nofile.conf"))
