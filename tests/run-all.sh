@@ -2,7 +2,7 @@
 # THE test command (`make test`, `.ci/run`): bootstrap, then every check this collection has.
 # Each stage logs to tests/output/run-all/<stage>.log; a failing stage prints its log's tail.
 # After lint, sanity and units, two lanes run at once: the VM lane (qemu guests) in the background and the
-# container lane (podman scenarios, host benchmarks, pytest). The output ends with the stage table, the failed
+# container lane (podman scenarios, host benchmarks); pytest runs when both are done. The output ends with the stage table, the failed
 # stages' log tails, a RESULT line and pytest's summary line.
 # Exit: 0 all passed; 1 a stage failed; 3 nothing failed but a stage could NOT RUN here
 # (e.g. no root/podman for Molecule) - never reported as a pass.
@@ -185,7 +185,8 @@ done
 
 # Two lanes at once, to keep a full run under 45 minutes on 2 cores: the VM lane (qemu guests, one at a time:
 # the VM scenarios, then the benchmarks that boot a guest) in the background, and the container lane (the
-# podman scenarios, the host's benchmarks, pytest) here. Neither lane writes a global key on this host.
+# podman scenarios, the host's benchmarks) here. Neither lane writes a global key on this host. pytest runs
+# after both: its integration tests load the host (netns, crash kills) and stay out of the guests' way.
 # shellcheck disable=SC2317 # called in the background below
 vm_lane() {
     local scenario
@@ -227,6 +228,12 @@ else
     record bench-smoke-host "n/a (no bench/smoke.sh)" 0
 fi
 
+echo "== waiting for the VM lane"
+wait "$vm_lane_pid"
+while IFS=$'\t' read -r lane_name lane_result lane_seconds; do
+    record "$lane_name" "$lane_result" "$lane_seconds"
+done <"$lane_records"
+
 # -- the last stage: plain pytest with coverage, then the summary -------------------------------
 # CI shows only the last lines of this output, so they are: the stage table, the tail of each failed
 # stage's log, one RESULT line naming the failed stages, and pytest's own summary line.
@@ -243,11 +250,6 @@ PYTHONPATH=$COLLECTIONS${PYTHONPATH:+:$PYTHONPATH} python -m pytest -q -p no:cac
 pytest_rc=${PIPESTATUS[0]}
 if [ "$pytest_rc" -eq 0 ]; then record pytest PASS $((SECONDS - start))
 else record pytest "FAIL (exit $pytest_rc)" $((SECONDS - start)); fi
-echo "== waiting for the VM lane"
-wait "$vm_lane_pid"
-while IFS=$'\t' read -r lane_name lane_result lane_seconds; do
-    record "$lane_name" "$lane_result" "$lane_seconds"
-done <"$lane_records"
 pytest_summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)|no tests ran' "$LOGS/pytest.log" | tail -n 1)
 
 echo
