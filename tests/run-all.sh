@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # THE test command (`make test`, `.ci/run`): bootstrap, then every check this collection has.
 # Each stage logs to tests/output/run-all/<stage>.log; a failing stage prints its log's tail.
-# The plain pytest run comes last, so the output ends with pytest's summary line.
+# After lint, sanity and units, two lanes run at once: the VM lane (qemu guests) in the background and the
+# container lane (podman scenarios, host benchmarks); pytest runs when both are done. The output ends with the stage table, the failed
+# stages' log tails, a RESULT line and pytest's summary line.
 # Exit: 0 all passed; 1 a stage failed; 3 nothing failed but a stage could NOT RUN here
 # (e.g. no root/podman for Molecule) - never reported as a pass.
 set -uo pipefail
@@ -27,6 +29,8 @@ failed=0 not_run=0
 
 record() { # record NAME RESULT SECONDS
     names+=("$1") results+=("$2") times+=("$3")
+    # In the VM lane (a background subshell) the arrays die with it: the lane's records go to a file too.
+    [ -z "${LANE_RECORDS:-}" ] || printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$LANE_RECORDS"
     case $2 in FAIL*) failed=1 ;; "NOT RUN"*) not_run=1 ;; esac
 }
 
@@ -174,8 +178,19 @@ if [ -n "${TCPTUNE_MOLECULE_SCENARIOS:-}" ]; then
     read -r -a scenarios <<<"$TCPTUNE_MOLECULE_SCENARIOS"
 fi
 [ ${#scenarios[@]} -gt 0 ] || record molecule "FAIL (no molecule/*/molecule.yml)" 0
+vm_scenarios=() container_scenarios=()
 for scenario in "${scenarios[@]}"; do
-    if [[ $scenario == vm* ]]; then # qemu guests (tests/vm/), not the podman test bed
+    if [[ $scenario == vm* ]]; then vm_scenarios+=("$scenario"); else container_scenarios+=("$scenario"); fi
+done
+
+# Two lanes at once, to keep a full run under 45 minutes on 2 cores: the VM lane (qemu guests, one at a time:
+# the VM scenarios, then the benchmarks that boot a guest) in the background, and the container lane (the
+# podman scenarios, the host's benchmarks) here. Neither lane writes a global key on this host. pytest runs
+# after both: its integration tests load the host (netns, crash kills) and stay out of the guests' way.
+# shellcheck disable=SC2317 # called in the background below
+vm_lane() {
+    local scenario
+    for scenario in "${vm_scenarios[@]}"; do
         if [ "$vm_rc" -eq 0 ]; then
             stage "molecule:$scenario" run_molecule "$scenario"
             python3 tests/vm/vm.py stop --all >>"$LOGS/molecule-$scenario.log" 2>&1 # leftovers of a failed run
@@ -183,7 +198,23 @@ for scenario in "${scenarios[@]}"; do
             echo "== molecule:$scenario NOT RUN: no VM images"
             record "molecule:$scenario" "NOT RUN: no VM images" 0
         fi
-    elif [ "$testbed_rc" -eq 3 ]; then
+    done
+    if [ ! -f bench/smoke.sh ]; then
+        record bench-smoke-guests "n/a (no bench/smoke.sh)" 0
+    elif [ "$vm_rc" -eq 0 ]; then
+        stage bench-smoke-guests bash bench/smoke.sh --guests
+    else
+        record bench-smoke-guests "NOT RUN: no VM images" 0
+    fi
+}
+lane_records=$LOGS/vm-lane.records
+: >"$lane_records"
+LANE_RECORDS=$lane_records vm_lane </dev/null &
+vm_lane_pid=$!
+trap 'kill "$vm_lane_pid" 2>/dev/null; python3 tests/vm/vm.py stop --all >/dev/null 2>&1' EXIT
+
+for scenario in "${container_scenarios[@]}"; do
+    if [ "$testbed_rc" -eq 3 ]; then
         echo "== molecule:$scenario NOT RUN: test bed not usable ($testbed_why)"
         record "molecule:$scenario" "NOT RUN: no test bed" 0
     else
@@ -192,10 +223,16 @@ for scenario in "${scenarios[@]}"; do
 done
 
 if [ -f bench/smoke.sh ]; then
-    stage bench-smoke bash bench/smoke.sh
+    stage bench-smoke-host bash bench/smoke.sh --host
 else
-    record bench-smoke "n/a (no bench/smoke.sh)" 0
+    record bench-smoke-host "n/a (no bench/smoke.sh)" 0
 fi
+
+echo "== waiting for the VM lane"
+wait "$vm_lane_pid"
+while IFS=$'\t' read -r lane_name lane_result lane_seconds; do
+    record "$lane_name" "$lane_result" "$lane_seconds"
+done <"$lane_records"
 
 # -- the last stage: plain pytest with coverage, then the summary -------------------------------
 # CI shows only the last lines of this output, so they are: the stage table, the tail of each failed
