@@ -1,18 +1,29 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcptune.linux contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared pytest helpers: copies of the /proc and /sys fixture trees."""
+"""Shared pytest helpers: copies of the /proc and /sys fixture trees; tests/import_graph.py as a module."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib.util
 import os
 import shutil
 
 import pytest
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+IMPORT_GRAPH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "import_graph.py")
+
+
+@pytest.fixture(scope="session")
+def import_graph():
+    """tests/import_graph.py: the one reader of the collection's imports (imports_of, closure)."""
+    spec = importlib.util.spec_from_file_location("tcptune_import_graph", IMPORT_GRAPH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture

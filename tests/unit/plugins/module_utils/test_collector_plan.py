@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ast
 import os
 
 import pytest
@@ -19,26 +18,10 @@ REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."
 MODULE_UTILS = os.path.join(REPO, "plugins", "module_utils")
 
 
-def _imports(name):
-    with open(os.path.join(MODULE_UTILS, name + ".py")) as handle:
-        tree = ast.parse(handle.read())
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(collector_plan.PACKAGE):
-            if node.module == collector_plan.PACKAGE:
-                found.update(alias.name for alias in node.names)
-            else:
-                found.add(node.module.rsplit(".", 1)[1])
-    return found
-
-
-def test_the_role_copies_exactly_the_module_utils_the_collector_imports():
-    closure, todo = set(), ["metrics"]
-    while todo:
-        name = todo.pop()
-        if name not in closure:
-            closure.add(name)
-            todo.extend(_imports(name))
+def test_the_role_copies_exactly_the_module_utils_the_collector_imports(import_graph):
+    graph = dict((name[:-3], import_graph.imports_of(os.path.join(MODULE_UTILS, name)))
+                 for name in os.listdir(MODULE_UTILS) if name.endswith(".py") and name != "__init__.py")
+    closure = {"metrics"} | import_graph.closure(graph, "metrics")
     assert sorted(closure) == list(collector_plan.COLLECTOR_MODULE_UTILS)
 
 

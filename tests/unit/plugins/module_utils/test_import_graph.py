@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ast
 import os
 
 MODULE_UTILS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "module_utils")
@@ -27,55 +26,31 @@ REPORT_PLUGINS = ("action/tcp_report.py", "callback/tcp_report.py")
 ENGINE = ("apply", "hoststate", "tune")
 
 
-def _imports_of(path):
-    """The module_utils files ``path`` imports, at the top or inside a function."""
-    with open(path) as handle:
-        tree = ast.parse(handle.read())
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and "plugins.module_utils" in node.module:
-            if node.module.endswith("plugins.module_utils"):
-                found.update(alias.name for alias in node.names)
-            else:
-                found.add(node.module.rsplit(".", 1)[1])
-    return found
+def _imports(import_graph):
+    return dict((name[:-3], import_graph.imports_of(os.path.join(MODULE_UTILS, name)))
+                for name in os.listdir(MODULE_UTILS) if name.endswith(".py") and name != "__init__.py")
 
 
-def _imports():
-    return dict((name[:-3], _imports_of(os.path.join(MODULE_UTILS, name))) for name in os.listdir(MODULE_UTILS)
-                if name.endswith(".py") and name != "__init__.py")
-
-
-def _closure(graph, start):
-    seen, todo = set(), [start]
-    while todo:
-        for name in graph.get(todo.pop(), ()):
-            if name not in seen:
-                seen.add(name)
-                todo.append(name)
-    return seen
-
-
-def test_the_plan_imports_no_reader():
-    graph = _imports()
+def test_the_plan_imports_no_reader(import_graph):
+    graph = _imports(import_graph)
     assert set(PLAN) <= set(graph) and set(READERS) - {"netlink"} <= set(graph)
     for name in PLAN:
-        assert _closure(graph, name) & set(READERS) == set(), name
+        assert import_graph.closure(graph, name) & set(READERS) == set(), name
 
 
-def test_the_check_sees_an_import_inside_a_function():
+def test_the_check_sees_an_import_inside_a_function(import_graph):
     """sizing_inputs imports sizing_memory inside a function (sizing_memory imports sizing_inputs): ast.walk finds
     it, so a reader imported the same way would be caught too."""
-    assert "sizing_memory" in _imports()["sizing_inputs"]
+    assert "sizing_memory" in _imports(import_graph)["sizing_inputs"]
 
 
-def test_the_report_and_its_plugins_reach_only_the_report_files_and_fileutil():
-    graph = _imports()
+def test_the_report_and_its_plugins_reach_only_the_report_files_and_fileutil(import_graph):
+    graph = _imports(import_graph)
     assert set(REPORT) == set(name for name in graph if name == "report" or name.startswith("report_"))
     for plugin in REPORT_PLUGINS:
-        graph[plugin] = _imports_of(os.path.join(MODULE_UTILS, "..", plugin))
+        graph[plugin] = import_graph.imports_of(os.path.join(MODULE_UTILS, "..", plugin))
     for name in REPORT + REPORT_PLUGINS:
-        reached = _closure(graph, name)
+        reached = import_graph.closure(graph, name)
         assert reached & set(ENGINE) == set(), name
         assert reached <= set(REPORT) | {"fileutil"}, name
-    assert "report_write" in _closure(graph, "callback/tcp_report.py")
+    assert "report_write" in import_graph.closure(graph, "callback/tcp_report.py")
