@@ -235,8 +235,8 @@ while IFS=$'\t' read -r lane_name lane_result lane_seconds; do
 done <"$lane_records"
 
 # -- the last stage: plain pytest with coverage, then the summary -------------------------------
-# CI shows only the last lines of this output, so they are: the stage table, the tail of each failed
-# stage's log, one RESULT line naming the failed stages, and pytest's own summary line.
+# CI shows only the last lines of this output, so they are: the stage table, each failed stage's failing
+# lines and its log's tail, one RESULT line naming the failed stages, and pytest's own summary line.
 pytest_dirs=()
 for d in tests/unit tests/integration; do [ -d "$d" ] && pytest_dirs+=("$d"); done
 
@@ -260,9 +260,16 @@ for i in "${!names[@]}"; do
     case ${results[$i]} in FAIL*) failed_stages+=("${names[$i]}") ;; esac
 done
 echo "total: $SECONDS s; logs: ${LOGS#"$ROOT"/}/"
+# What failed, not only how the log ends: pytest's FAILED/ERROR lines and assertions, then the last fatal
+# lines of the playbooks (some are expected: a scenario's deliberate failures), at most 15 lines.
 for name in "${failed_stages[@]}"; do
-    echo "-- ${name} failed; last 8 lines of its log:"
-    tail -n 8 "$LOGS/${name//[:\/]/-}.log" 2>/dev/null | cut -c1-200 | sed 's/^/   | /'
+    log=$LOGS/${name//[:\/]/-}.log
+    echo "-- ${name} failed; what failed (pytest's FAILED/ERROR lines, playbooks' fatal lines):"
+    { grep -E '^(FAILED|ERROR) ' "$log" | grep -v 'RETRYING' | head -n 8
+      grep -E '^E   +(assert|Assert|[A-Za-z]*Error)' "$log" | head -n 4
+      grep -E '^fatal: ' "$log" | tail -n 3; } 2>/dev/null | cut -c1-300 | sed 's/^/   | /'
+    echo "-- last 8 lines of its log:"
+    tail -n 8 "$log" 2>/dev/null | cut -c1-200 | sed 's/^/   | /'
 done
 [ $failed -eq 0 ] || echo "RESULT: FAILED: ${failed_stages[*]}"
 [ $not_run -eq 0 ] || echo "RESULT: INCOMPLETE: some stages did NOT RUN here (see the table); not a pass"

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import re
 
@@ -20,11 +21,15 @@ try:
 except ImportError:  # pragma: no cover
     pass
 
-# What the role installs (monitor_plan's paths). The module_utils go flat into MODULE_UTILS_DIR; the entry
-# point maps the collection's package name onto that directory, so no other ansible_collections on the
-# target can shadow them.
+# What the role installs (monitor_plan's paths). The module_utils go into one file, BUNDLE (bundle_text): one
+# transfer and one check per run instead of one per file. The entry point imports the collection's package
+# from it, so no other ansible_collections on the target can shadow them.
 INSTALL_DIR = "/usr/local/lib/tcptune"
-MODULE_UTILS_DIR = INSTALL_DIR + "/module_utils"
+BUNDLE = INSTALL_DIR + "/module_utils.bundle"
+# Where earlier installs copied the module_utils, one file each: an install removes it (in ``stale``).
+LEGACY_MODULE_UTILS_DIR = INSTALL_DIR + "/module_utils"
+BUNDLE_HEADER = ("# tcptune.linux: the collection's module_utils the textfile collector imports, as JSON after these\n"
+                 "# comment lines ({module name: source}). Written by the role tcp_tuning; do not edit.\n")
 SCRIPT = INSTALL_DIR + "/tcptune-textfile.py"
 SETTINGS_FILE = INSTALL_DIR + "/tcptune-textfile.json"
 UNIT = "tcptune-textfile"
@@ -94,6 +99,17 @@ def _boolean(value):
     return value
 
 
+def bundle_text(sources):
+    # type: (Dict[str, str]) -> str
+    """The text of BUNDLE: BUNDLE_HEADER, then ``sources`` ({module name: its source}) as JSON with sorted keys,
+    so the same sources always give the same bytes (the role's copy stays unchanged). It starts with a comment,
+    never with '{', so no templating turns it into a dict on its way to the copy."""
+    for name in sources:
+        if not re.match(r"^[a-z_][a-z0-9_]*$", name):
+            raise ValueError("module_utils bundle: %r is not a module name" % (name,))
+    return BUNDLE_HEADER + json.dumps(sources, sort_keys=True, indent=0) + "\n"
+
+
 def monitor_plan(variables, installed=None):
     # type: (Dict[str, Any], Optional[Dict[str, Any]]) -> Dict[str, Any]
     """What the role does about the collector, from its variables (``monitor``, ``state``, ``audit_only``,
@@ -102,8 +118,9 @@ def monitor_plan(variables, installed=None):
 
     install: state present and monitor on (not in audit mode); remove: state absent (whatever monitor says:
     a revert leaves nothing behind). ``touch`` says whether the role must look at the target at all (a
-    host without the collector that does not want it costs no module run). ``stale`` lists textfiles an
-    earlier install wrote elsewhere (the directory changed). Raises ValueError naming the variables."""
+    host without the collector that does not want it costs no module run). ``stale`` lists what an
+    earlier install left that this one does not use: a textfile written elsewhere (the directory changed) and
+    the module_utils directory of earlier installs (the collector now reads BUNDLE). Raises ValueError naming the variables."""
     settings = {"textfile_dir": variables.get("textfile_dir"), "interval": _whole(variables.get("interval")),
                 "python": variables.get("python"), "sysctl_path": variables.get("sysctl_path"),
                 "services": variables.get("services"), "sockets": _boolean(variables.get("sockets")),
@@ -127,16 +144,18 @@ def monitor_plan(variables, installed=None):
         before = os.path.join(installed["textfile_dir"], TEXTFILE_NAME)
     if remove:
         stale = sorted(set(path for path in (textfile, before) if path))
+    elif install:
+        stale = ([before] if before and before != textfile else []) + [LEGACY_MODULE_UTILS_DIR]
     else:
-        stale = [before] if install and before and before != textfile else []
-    paths = {"install_dir": INSTALL_DIR, "module_utils": MODULE_UTILS_DIR, "script": SCRIPT, "settings": SETTINGS_FILE,
+        stale = []
+    paths = {"install_dir": INSTALL_DIR, "bundle": BUNDLE, "script": SCRIPT, "settings": SETTINGS_FILE,
              "service": "%s/%s.service" % (UNIT_DIR, UNIT), "timer": "%s/%s.timer" % (UNIT_DIR, UNIT),
              "runtime_dir": RUNTIME_DIR}
     return {
         "input": dict(variables), "install": bool(install), "remove": bool(remove), "touch": bool(install or remove),
         "settings": settings, "python": settings["python"], "interval": settings["interval"],
         "timeout": RUN_TIMEOUT_SECONDS,
-        "textfile": textfile, "stale": stale, "module_utils": [name + ".py" for name in COLLECTOR_MODULE_UTILS],
+        "textfile": textfile, "stale": stale, "module_utils": list(COLLECTOR_MODULE_UTILS),
         "paths": paths, "unit": UNIT, "runtime_directory": os.path.basename(RUNTIME_DIR),
         # Removal order: the units, the textfiles, the runtime directory, and the install directory last, so
         # that its absence means nothing is left (an interrupted removal is finished by the next one).

@@ -47,9 +47,16 @@ def _line_value(lines, prefix):
 
 
 def test_the_collector_is_installed_as_the_collection_has_it(host):
+    header = module_util("collector_plan").BUNDLE_HEADER
+    installed = host.file("/usr/local/lib/tcptune/module_utils.bundle").content_string
+    assert installed.startswith(header)
+    bundle = json.loads(installed[len(header):])
+    assert sorted(bundle) == sorted(MODULE_UTILS)
     for name in MODULE_UTILS:
-        local = os.path.join(PROJECT, "plugins", "module_utils", name + ".py")
-        assert host.file("/usr/local/lib/tcptune/module_utils/%s.py" % name).sha256sum == _sha256(local), name
+        with open(os.path.join(PROJECT, "plugins", "module_utils", name + ".py"), encoding="utf-8") as handle:
+            assert bundle[name] == handle.read(), name
+    # prepare.yml left the directory an earlier install copied the files into; the upgrade removed it
+    assert not host.file("/usr/local/lib/tcptune/module_utils").exists
     script = os.path.join(PROJECT, "roles", "tcp_tuning", "files", "tcptune-textfile.py")
     assert host.file("/usr/local/lib/tcptune/tcptune-textfile.py").sha256sum == _sha256(script)
     settings = json.loads(host.file("/usr/local/lib/tcptune/tcptune-textfile.json").content_string)
@@ -71,7 +78,7 @@ def test_check_mode_and_audit_installed_nothing_and_the_snapshots_would_see_it(h
     installed = ours("apply")
     assert "/var/lib/prometheus/node-exporter/tcptune.prom" in installed
     assert "/etc/systemd/system/timers.target.wants/tcptune-textfile.timer" in installed
-    assert len([path for path in installed if "/module_utils/" in path]) == len(MODULE_UTILS)
+    assert "/usr/local/lib/tcptune/module_utils.bundle" in installed
 
 
 def test_the_guests_promtool_accepts_the_textfile_and_the_pack(host):

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 
 import pytest
@@ -48,15 +49,18 @@ def test_plan_installs_removes_or_leaves_alone():
     keys = ("textfile_dir", "interval", "python", "sysctl_path", "services", "sockets")
     wanted = dict((key, PLAN_INPUT[key]) for key in keys)
     assert plan()["settings"] == dict(wanted, state_file=collector_plan.STATE_FILE)
-    assert plan()["module_utils"] == [name + ".py" for name in collector_plan.COLLECTOR_MODULE_UTILS]
+    assert plan()["module_utils"] == list(collector_plan.COLLECTOR_MODULE_UTILS)
+    assert plan()["paths"]["bundle"] == "/usr/local/lib/tcptune/module_utils.bundle"
 
 
-def test_plan_removes_a_textfile_an_earlier_install_wrote_elsewhere():
-    assert plan({"textfile_dir": "/srv/textfile"})["stale"] == ["/srv/textfile/tcptune.prom"]
-    assert plan({"textfile_dir": PLAN_INPUT["textfile_dir"]})["stale"] == []
+def test_plan_removes_what_an_earlier_install_left():
+    legacy = "/usr/local/lib/tcptune/module_utils"  # the module_utils copied one file each
+    assert plan({"textfile_dir": "/srv/textfile"})["stale"] == ["/srv/textfile/tcptune.prom", legacy]
+    assert plan({"textfile_dir": PLAN_INPUT["textfile_dir"]})["stale"] == [legacy]
+    assert plan(monitor=False)["stale"] == []
     assert plan({"textfile_dir": "/srv/textfile"}, state="absent")["remove_paths"][2:4] == [
         "/srv/textfile/tcptune.prom", "/var/lib/prometheus/node-exporter/tcptune.prom"]
-    assert plan("not a dict")["stale"] == []
+    assert plan("not a dict")["stale"] == [legacy]
 
 
 def test_plan_takes_extra_vars_strings():
@@ -85,3 +89,13 @@ def test_bad_settings_are_refused_naming_the_variable(change, variable):
 
 def test_bad_settings_do_not_stop_a_removal():
     assert plan(state="absent", interval=5)["remove"] is True
+
+
+def test_the_bundle_is_the_sources_as_sorted_json_after_comment_lines():
+    text = collector_plan.bundle_text({"procfs": "B = 2\n", "fileutil": "A = '{x}'\n"})
+    comments = [line for line in text.splitlines() if line.startswith("#")]
+    assert text.startswith("# ") and len(comments) == 2  # never '{': no templating turns it into a dict
+    assert json.loads(text[len(collector_plan.BUNDLE_HEADER):]) == {"procfs": "B = 2\n", "fileutil": "A = '{x}'\n"}
+    assert text == collector_plan.bundle_text({"fileutil": "A = '{x}'\n", "procfs": "B = 2\n"})  # same bytes
+    with pytest.raises(ValueError, match="not a module name"):
+        collector_plan.bundle_text({"../procfs": ""})

@@ -17,6 +17,10 @@ import subprocess
 import sys
 import time
 
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.tcptune.linux.plugins.filter import collector_sources
 from ansible_collections.tcptune.linux.plugins.module_utils import (
     collector_plan, diagnosis, host_facts, metrics, metrics_series)
 
@@ -125,12 +129,14 @@ def test_render_escapes_and_sorts():
     ]
 
 
-def install(tmp_path, values):
-    """The files as the role lays them out: entry point, settings and the module_utils copied flat."""
+def install(tmp_path, values, bundle=None):
+    """The files as the role lays them out: entry point, settings and the module_utils bundle, made by the filter
+    the role uses."""
     root = tmp_path / "usr-local-lib-tcptune"
-    (root / "module_utils").mkdir(parents=True)
-    for name in collector_plan.COLLECTOR_MODULE_UTILS:
-        shutil.copy(os.path.join(MODULE_UTILS, name + ".py"), str(root / "module_utils"))
+    root.mkdir(parents=True)
+    if bundle is None:
+        bundle = collector_sources.collector_sources(list(collector_plan.COLLECTOR_MODULE_UTILS))
+    (root / "module_utils.bundle").write_text(bundle, encoding="utf-8")
     shutil.copy(LAUNCHER, str(root / "tcptune-textfile.py"))
     with open(str(root / "tcptune-textfile.json"), "w") as handle:
         json.dump(values, handle)
@@ -144,7 +150,7 @@ def run(root, *args):
 
 
 def test_the_installed_entry_point_runs_from_its_own_copies(fixture_tree, tmp_path):
-    """No collection is importable under -I; the flat module_utils copies are all it needs. It writes the
+    """No collection is importable under -I; the bundle is all it needs. It writes the
     textfile (0644, for node_exporter's user) and the state (0600), then judges the next run on rates."""
     proc_path, sys_path = fixture_tree("linux-6.18-host")
     values = settings(proc_path, sys_path, tmp_path, first_sample_seconds=0.1)
@@ -166,6 +172,24 @@ def test_the_installed_entry_point_runs_from_its_own_copies(fixture_tree, tmp_pa
     with open(textfile) as handle:
         window = parse(handle.read())[("tcptune_collector_rate_window_seconds", "")]
     assert window > 1.0  # not the 0.1 s sample: the second run used the first one's counters
+
+
+def test_a_failure_in_the_bundle_shows_its_file_and_line(tmp_path):
+    """An operator reading the journal sees which module_utils failed, and the line, as with files on disk."""
+    broken = collector_plan.bundle_text({"metrics": "def main(argv, settings_path):\n"
+                                                    "    raise RuntimeError('boom in the bundle')\n"})
+    root = install(tmp_path, {}, bundle=broken)
+    failed = run(root)
+    assert failed.returncode == 1
+    assert 'module_utils.bundle/metrics.py", line 2, in main' in failed.stderr
+    assert "raise RuntimeError('boom in the bundle')" in failed.stderr
+
+
+def test_the_filter_refuses_what_is_not_a_module_utils_file():
+    with pytest.raises(AnsibleFilterError, match="cannot read module_utils 'no_such_file'"):
+        collector_sources.collector_sources(["no_such_file"])
+    with pytest.raises(AnsibleFilterError, match="list of module_utils names"):
+        collector_sources.collector_sources("procfs")
 
 
 def test_the_entry_point_refuses_bad_settings(fixture_tree, tmp_path):
