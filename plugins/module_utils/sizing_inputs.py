@@ -15,7 +15,8 @@ __metaclass__ = type
 
 import math
 
-from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, kernel_release, port_ranges
+from ansible_collections.tcptune.linux.plugins.module_utils import (
+    catalogue, kernel_release, port_ranges, rules_conntrack, rules_queues, sizing_memory)
 from ansible_collections.tcptune.linux.plugins.module_utils import kernel_defaults as kd
 from ansible_collections.tcptune.linux.plugins.module_utils.workload_options import (
     DEFAULT_PROFILE, DEFAULTS, MAX_BANDWIDTH_MBPS, MAX_RTT_MS, MAX_TARGET_CONNECTIONS, PROFILES, WORKLOAD_NUMBERS,
@@ -105,9 +106,6 @@ def _check_kernel_bounds(resolved, names=None):
     roundup_pow2(nf_conntrack_max) (rules_queues.rule_backlogs, rule_conntrack); a value above the
     catalogue's maximum is an input error naming the option, not a plan the validator refuses.
     The conntrack bound holds whether or not nf_conntrack is loaded now: it may load at any time."""
-    # Imported here: sizing_memory imports this module.
-    from ansible_collections.tcptune.linux.plugins.module_utils import rules_conntrack, rules_queues, sizing_memory
-
     rate = resolved["accept_rate"]
     if rate:
         top = min(catalogue.get(key).maximum for key in ("net.core.somaxconn", "net.ipv4.tcp_max_syn_backlog"))
