@@ -17,32 +17,20 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import argparse
-import difflib
 import os
 import re
 import string
 import sys
-import types
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "files"))
+import generated_files  # noqa: E402 (files/generated_files.py of this checkout)
 ARGUMENT_SPECS = os.path.join(REPO, "roles", "tcp_tuning", "meta", "argument_specs.yml")
-
-
-def _import_this_checkout():
-    """Make ansible_collections.tcptune.linux this checkout, whatever else is installed."""
-    for name, path in (("ansible_collections", None), ("ansible_collections.tcptune", None),
-                       ("ansible_collections.tcptune.linux", REPO)):
-        module = sys.modules.get(name)
-        if module is None or (path and list(getattr(module, "__path__", [])) != [path]):
-            module = types.ModuleType(name)
-            module.__path__ = [path] if path else []
-            sys.modules[name] = module
 
 
 def code_data():
     """Everything the tables are made from. The one place that knows where each name lives."""
-    _import_this_checkout()
+    generated_files.use_checkout(REPO)
     from ansible_collections.tcptune.linux.plugins.module_utils import catalogue, diagnosis, workload_options
     return {
         "finding_ids": diagnosis.FINDING_IDS,
@@ -221,29 +209,10 @@ def generated(data):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.strip().split("\n", 1)[0])
-    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when a table differs")
-    args = parser.parse_args(argv)
-    stale = []
-    for path, text in sorted(generated(code_data()).items()):
-        with open(os.path.join(REPO, path)) as handle:
-            current = handle.read()
-        if current == text:
-            continue
-        stale.append(path)
-        if args.check:
-            diff = difflib.unified_diff(current.splitlines(), text.splitlines(), path, path + " (from the code)",
-                                        n=0, lineterm="")
-            print("\n".join(list(diff)[:40]))
-        if not args.check:
-            with open(os.path.join(REPO, path), "w") as handle:
-                handle.write(text)
-    if args.check and stale:
-        print("out of date with the code (run python3 docs/generate.py): %s" % ", ".join(stale))
-        return 1
-    for path in stale:
-        print("rewrote %s" % path)
-    return 0
+    args = generated_files.parser(__doc__).parse_args(argv)
+    return generated_files.write_or_check(dict((os.path.join(REPO, path), text)
+                                               for path, text in generated(code_data()).items()),
+                                          args.check, "python3 docs/generate.py", REPO)
 
 
 if __name__ == "__main__":

@@ -16,24 +16,22 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import argparse
 import os
 import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+import generated_files  # noqa: E402 (files/generated_files.py of this checkout)
 RULES = os.path.join(HERE, "tcptune-alerts.yml")
 PROMETHEUS_RULE = os.path.join(HERE, "tcptune-prometheusrule.yml")
 
 
 def _alert_rules():
     """plugins/module_utils/alert_rules.py of this checkout, imported as the collection."""
-    try:
-        from ansible_collections.tcptune.linux.plugins.module_utils import alert_rules
-    except ImportError:
-        sys.path.insert(0, os.path.join(ROOT, ".cache", "collections"))
-        from ansible_collections.tcptune.linux.plugins.module_utils import alert_rules
+    generated_files.use_checkout(ROOT)
+    from ansible_collections.tcptune.linux.plugins.module_utils import alert_rules
     return alert_rules
 
 
@@ -52,29 +50,14 @@ def outputs(for_override=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when a shipped file differs")
+    parser = generated_files.parser(__doc__)
     parser.add_argument("--stdout", action="store_true", help="print the rule file instead of writing")
     parser.add_argument("--for", dest="for_override", help="replace every for: (tests only)")
     args = parser.parse_args(argv)
     if args.stdout or args.for_override:
         sys.stdout.write(outputs(args.for_override)[RULES])
         return 0
-    differs = []
-    for path, text in sorted(outputs().items()):
-        with open(path) if os.path.exists(path) else open(os.devnull) as handle:
-            same = handle.read() == text
-        if args.check:
-            if not same:
-                differs.append(os.path.relpath(path, ROOT))
-        elif not same:
-            with open(path, "w") as handle:
-                handle.write(text)
-            print("wrote %s" % os.path.relpath(path, ROOT))
-    if differs:
-        print("differs from the generator's output (run python3 files/prometheus/generate.py): %s" % ", ".join(differs))
-        return 1
-    return 0
+    return generated_files.write_or_check(outputs(), args.check, "python3 files/prometheus/generate.py", ROOT)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import argparse
 import json
 import os
 import re
@@ -25,6 +24,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+import generated_files  # noqa: E402 (files/generated_files.py of this checkout)
 ROLE = os.path.join(ROOT, "roles", "tcp_tuning")
 FRAGMENT = os.path.join(ROOT, "plugins", "doc_fragments", "workload.py")
 DEFAULTS = os.path.join(ROLE, "defaults", "main.yml")
@@ -42,11 +43,8 @@ PLAIN_START = "-?:,[]{}#&*!|>'\"%@`"
 
 def _workload_options():
     """plugins/module_utils/workload_options.py of this checkout, imported as the collection."""
-    try:
-        from ansible_collections.tcptune.linux.plugins.module_utils import workload_options
-    except ImportError:
-        sys.path.insert(0, os.path.join(ROOT, ".cache", "collections"))
-        from ansible_collections.tcptune.linux.plugins.module_utils import workload_options
+    generated_files.use_checkout(ROOT)
+    from ansible_collections.tcptune.linux.plugins.module_utils import workload_options
     return workload_options
 
 
@@ -178,45 +176,21 @@ def replace_block(text, block, indent, path):
     return pattern.sub(lambda match: new, text, count=1)
 
 
-def _read(path):
-    if not os.path.exists(path):
-        return ""
-    with open(path) as handle:
-        return handle.read()
-
-
 def outputs():
     """{path: text} of the files this script writes."""
     workload_options = _workload_options()
     return {
         FRAGMENT: render_fragment(workload_options),
-        DEFAULTS: replace_block(_read(DEFAULTS), render_defaults_block(workload_options), 0, DEFAULTS),
-        ARGUMENT_SPECS: replace_block(_read(ARGUMENT_SPECS), render_argument_specs_block(workload_options), 6,
+        DEFAULTS: replace_block(generated_files.read(DEFAULTS), render_defaults_block(workload_options), 0, DEFAULTS),
+        ARGUMENT_SPECS: replace_block(generated_files.read(ARGUMENT_SPECS), render_argument_specs_block(workload_options), 6,
                                       ARGUMENT_SPECS),
         VARS: render_vars(workload_options),
     }
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when a file differs")
-    args = parser.parse_args(argv)
-    differs = []
-    for path, text in sorted(outputs().items()):
-        if _read(path) == text:
-            continue
-        if args.check:
-            differs.append(os.path.relpath(path, ROOT))
-        else:
-            if not os.path.isdir(os.path.dirname(path)):
-                os.makedirs(os.path.dirname(path))
-            with open(path, "w") as handle:
-                handle.write(text)
-            print("wrote %s" % os.path.relpath(path, ROOT))
-    if differs:
-        print("differs from the generator's output (run python3 files/workload/generate.py): %s" % ", ".join(differs))
-        return 1
-    return 0
+    args = generated_files.parser(__doc__).parse_args(argv)
+    return generated_files.write_or_check(outputs(), args.check, "python3 files/workload/generate.py", ROOT)
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ from ansible_collections.tcptune.linux.plugins.module_utils import sizing_inputs
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
 # What the generator reads and writes; a copy of them is a checkout it can run in.
-INPUTS = ("docs/generate.py", "README.md", "docs/findings.md", "docs/profiles.md", "docs/role.md",
-          "roles/tcp_tuning/meta/argument_specs.yml", "plugins/module_utils")
+INPUTS = ("docs/generate.py", "files/generated_files.py", "README.md", "docs/findings.md", "docs/profiles.md",
+          "docs/role.md", "roles/tcp_tuning/meta/argument_specs.yml", "plugins/module_utils")
 
 
 def _generate(root, *args):
