@@ -198,9 +198,9 @@ def _vm_module() -> Any:
 class TapGuest(Guest):
     """A guest with a third NIC (eth2 by MAC ``TAP_MAC``) on a tap in ``netns``.
 
-    tests/vm/vm.py starts guests with two user-mode NICs only, so this starts qemu itself with the
-    same disk, kernel and ssh forward as ``vm.py start`` plus ``-netdev tap,fd=N`` (the tap opened
-    inside the namespace), and writes the same instance.json: ``vm.py wait/ssh/stop`` work on it.
+    tests/vm/vm.py starts guests with two user-mode NICs only, so this starts qemu itself with vm.py's
+    ``qemu_argv`` plus ``-netdev tap,fd=N`` (the tap opened inside the namespace; qemu must inherit it),
+    and writes the same instance.json: ``vm.py wait/ssh/stop`` work on it.
     ``address`` is the guest's on eth2, ``peer`` the host side's on the tap (both /16).
     """
 
@@ -238,29 +238,13 @@ class TapGuest(Guest):
 
     def _start(self) -> None:
         tool = _vm_module()
-        directory = tool.run_dir(self.name)
-        image = tool.image_dir(self.release)
-        shutil.rmtree(directory, ignore_errors=True)
-        os.makedirs(directory)
-        overlay = os.path.join(directory, "overlay.qcow2")
-        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", os.path.join(image, "disk.raw"),
-                        "-F", "raw", overlay], check=True)
+        directory, image, overlay = tool.new_overlay(self.name, self.release)
         tap_fd = open_tap(self.netns, self.tap)
         try:
             port = tool.free_port()
-            argv = ["qemu-system-x86_64", "-name", "tcptune-" + self.name, "-accel", tool.accel(), "-cpu", "max",
-                    "-smp", str(self.smp), "-m", str(self.memory_mb),
-                    "-kernel", os.path.join(image, "vmlinuz"), "-initrd", os.path.join(image, "initrd.img"),
-                    "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=-1",
-                    "-drive", "file=%s,if=virtio,format=qcow2" % overlay,
-                    "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:22" % port,
-                    "-device", "virtio-net-pci,netdev=n0,romfile=",
-                    "-netdev", "user,id=n1", "-device", "virtio-net-pci,netdev=n1,romfile=",
-                    "-netdev", "tap,id=n2,fd=%d" % tap_fd,
-                    "-device", "virtio-net-pci,netdev=n2,mac=%s,romfile=" % self.TAP_MAC,
-                    "-display", "none", "-vga", "none", "-monitor", "none",
-                    "-serial", "file:" + os.path.join(directory, "console.log"),
-                    "-pidfile", os.path.join(directory, "qemu.pid"), "-daemonize"]
+            argv = tool.qemu_argv(self.name, directory, image, overlay, port, self.memory_mb, self.smp,
+                                  extra=["-netdev", "tap,id=n2,fd=%d" % tap_fd,
+                                         "-device", "virtio-net-pci,netdev=n2,mac=%s,romfile=" % self.TAP_MAC])
             done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
                                   pass_fds=(tap_fd,))
         finally:
@@ -270,8 +254,7 @@ class TapGuest(Guest):
             raise RuntimeError("qemu did not start for %s: %s" % (self.name, (done.stdout + done.stderr).strip()))
         self.info = {"name": self.name, "port": port, "key": tool.KEY, "user": tool.USER, "release": self.release,
                      "image": image, "memory_mb": self.memory_mb, "smp": self.smp, "tap": self.tap}
-        with open(os.path.join(directory, "instance.json"), "w") as handle:
-            json.dump(self.info, handle)
+        tool.save_instance(directory, self.info)
 
     def reboot(self) -> None:
         super().reboot()

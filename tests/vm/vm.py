@@ -111,32 +111,53 @@ def accel():
     return os.environ.get("TCPTUNE_VM_ACCEL", "tcg")
 
 
-def start(name, release, memory_mb=2048, smp=1, port="auto"):
+def new_overlay(name, release):
+    """A fresh run directory for ``name`` with a copy-on-write overlay of ``release``'s disk.
+    Returns (directory, image, overlay)."""
     directory = run_dir(name)
-    if qemu_pid(directory):
-        raise VmError("instance %r is already running (vm.py stop %s)" % (name, name))
     image = image_dir(release)
-    if not os.access(KEY, os.R_OK):
-        raise VmError("no ssh key %s: run tests/vm/build.sh" % KEY)
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory)
     overlay = os.path.join(directory, "overlay.qcow2")
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", os.path.join(image, "disk.raw"), "-F", "raw",
                     overlay], check=True)
+    return directory, image, overlay
+
+
+def qemu_argv(name, directory, image, overlay, port, memory_mb, smp, extra=()):
+    """The one qemu command line of a guest: its kernel and disk, ssh forwarded from 127.0.0.1:``port``, a second
+    user-mode NIC, the console to console.log, daemonized; ``extra`` adds arguments (bench's tap NIC)."""
+    return (["qemu-system-x86_64", "-name", "tcptune-" + name, "-accel", accel(), "-cpu", "max",
+             "-smp", str(smp), "-m", str(memory_mb),
+             "-kernel", os.path.join(image, "vmlinuz"), "-initrd", os.path.join(image, "initrd.img"),
+             "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=-1",
+             "-drive", "file=%s,if=virtio,format=qcow2" % overlay,
+             "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:22" % port,
+             "-device", "virtio-net-pci,netdev=n0,romfile=",
+             "-netdev", "user,id=n1", "-device", "virtio-net-pci,netdev=n1,romfile="]
+            + list(extra)
+            + ["-display", "none", "-vga", "none", "-monitor", "none",
+               "-serial", "file:" + os.path.join(directory, "console.log"),
+               "-pidfile", os.path.join(directory, "qemu.pid"), "-daemonize"])
+
+
+def save_instance(directory, info):
+    """instance.json: what wait, ssh, reboot and stop read."""
+    with open(os.path.join(directory, "instance.json"), "w") as handle:
+        json.dump(info, handle)
+
+
+def start(name, release, memory_mb=2048, smp=1, port="auto"):
+    if qemu_pid(run_dir(name)):
+        raise VmError("instance %r is already running (vm.py stop %s)" % (name, name))
+    image_dir(release)  # no image: say so before anything else
+    if not os.access(KEY, os.R_OK):
+        raise VmError("no ssh key %s: run tests/vm/build.sh" % KEY)
+    directory, image, overlay = new_overlay(name, release)
     last_error = ""
     for _attempt in range(5):  # an "auto" port can be taken between free_port() and qemu's bind
         chosen = free_port() if port == "auto" else int(port)
-        argv = ["qemu-system-x86_64", "-name", "tcptune-" + name, "-accel", accel(), "-cpu", "max",
-                "-smp", str(smp), "-m", str(memory_mb),
-                "-kernel", os.path.join(image, "vmlinuz"), "-initrd", os.path.join(image, "initrd.img"),
-                "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=-1",
-                "-drive", "file=%s,if=virtio,format=qcow2" % overlay,
-                "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:22" % chosen,
-                "-device", "virtio-net-pci,netdev=n0,romfile=",
-                "-netdev", "user,id=n1", "-device", "virtio-net-pci,netdev=n1,romfile=",
-                "-display", "none", "-vga", "none", "-monitor", "none",
-                "-serial", "file:" + os.path.join(directory, "console.log"),
-                "-pidfile", os.path.join(directory, "qemu.pid"), "-daemonize"]
+        argv = qemu_argv(name, directory, image, overlay, chosen, memory_mb, smp)
         result = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 check=False)
         if result.returncode == 0:
@@ -151,8 +172,7 @@ def start(name, release, memory_mb=2048, smp=1, port="auto"):
         raise VmError("qemu did not start for %s: %s" % (name, last_error))
     info = {"name": name, "port": chosen, "key": KEY, "user": USER, "release": release,
             "image": image, "memory_mb": memory_mb, "smp": smp}
-    with open(os.path.join(directory, "instance.json"), "w") as handle:
-        json.dump(info, handle)
+    save_instance(directory, info)
     log("started %s: Debian %s, %d MB, %d vCPU, ssh 127.0.0.1:%d, qemu pid %s"
         % (name, release, memory_mb, smp, chosen, qemu_pid(directory)))
     return info
