@@ -265,7 +265,7 @@ echo "total: $SECONDS s; logs: ${LOGS#"$ROOT"/}/"
 for name in "${failed_stages[@]}"; do
     log=$LOGS/${name//[:\/]/-}.log
     echo "-- ${name} failed; what failed (pytest's FAILED/ERROR lines, playbooks' fatal lines):"
-    { grep -E '^(FAILED|ERROR) ' "$log" | grep -v 'RETRYING' | head -n 8
+    { grep -E '^(FAILED |ERROR[: ]|\[ERROR\]:)' "$log" | grep -v 'RETRYING' | head -n 8
       grep -E '^E   +(assert|Assert|[A-Za-z]*Error)' "$log" | head -n 4
       grep -E '^fatal: ' "$log" | tail -n 3; } 2>/dev/null | cut -c1-300 | sed 's/^/   | /'
     echo "-- last 8 lines of its log:"

@@ -28,8 +28,10 @@ INSTALL_DIR = "/usr/local/lib/tcptune"
 BUNDLE = INSTALL_DIR + "/module_utils.bundle"
 # Where earlier installs copied the module_utils, one file each: an install removes it (in ``stale``).
 LEGACY_MODULE_UTILS_DIR = INSTALL_DIR + "/module_utils"
-BUNDLE_HEADER = ("# tcptune.linux: the collection's module_utils the textfile collector imports, as JSON after these\n"
-                 "# comment lines ({module name: source}). Written by the role tcp_tuning; do not edit.\n")
+# Two lines, then the JSON. The second line is no comment, so the text is no Python literal either
+# (ansible-core's jinja2_native would turn a comment-led dict literal into a dict on its way to the copy).
+BUNDLE_HEADER = ("# tcptune.linux: the collection's module_utils the textfile collector imports. Written by the role\n"
+                 "tcptune.linux module_utils bundle 1: after this line, JSON of module name to source\n")
 SCRIPT = INSTALL_DIR + "/tcptune-textfile.py"
 SETTINGS_FILE = INSTALL_DIR + "/tcptune-textfile.json"
 UNIT = "tcptune-textfile"
@@ -102,8 +104,9 @@ def _boolean(value):
 def bundle_text(sources):
     # type: (Dict[str, str]) -> str
     """The text of BUNDLE: BUNDLE_HEADER, then ``sources`` ({module name: its source}) as JSON with sorted keys,
-    so the same sources always give the same bytes (the role's copy stays unchanged). It starts with a comment,
-    never with '{', so no templating turns it into a dict on its way to the copy."""
+    so the same sources always give the same bytes (the role's copy stays unchanged). The header makes it
+    neither JSON nor a Python literal, so no templating turns it into a dict on its way to the copy; a reader
+    takes the JSON from the first line that starts with '{'."""
     for name in sources:
         if not re.match(r"^[a-z_][a-z0-9_]*$", name):
             raise ValueError("module_utils bundle: %r is not a module name" % (name,))

@@ -22,6 +22,7 @@ import io
 import json
 import os
 import sys
+import traceback
 import types
 
 HERE = os.path.dirname(os.path.realpath(__file__))
@@ -29,14 +30,15 @@ PACKAGE = "ansible_collections.tcptune.linux.plugins.module_utils"
 
 
 class BundledModuleUtils(object):
-    """Finds and loads the collection's module_utils from the bundle (collector_plan.bundle_text: comment lines,
-    then JSON {module name: source}). Tracebacks name <bundle>/<name>.py and show its lines (get_source)."""
+    """Finds and loads the collection's module_utils from the bundle (collector_plan.bundle_text: two header
+    lines, then JSON {module name: source} from the first line that starts with '{'). Tracebacks name
+    <bundle>/<name>.py and show its lines (get_source, read by traceback.print_exception)."""
 
     def __init__(self, path):
         with io.open(path, encoding="utf-8") as handle:
-            text = "".join(line for line in handle if not line.startswith("#"))
+            text = handle.read()
         self.path = path
-        self.sources = json.loads(text)
+        self.sources = json.loads(text[text.index("\n{") + 1:])
 
     def find_spec(self, fullname, path=None, target=None):
         package, name = fullname.rpartition(".")[::2]
@@ -53,7 +55,8 @@ class BundledModuleUtils(object):
     def exec_module(self, module):
         name = module.__name__.rpartition(".")[2]
         module.__file__ = self.filename(name)
-        exec(compile(self.sources[name], module.__file__, "exec"), module.__dict__)  # pylint: disable=exec-used
+        code = compile(self.sources[name], module.__file__, "exec", dont_inherit=True)
+        exec(code, module.__dict__)  # pylint: disable=exec-used
 
     def get_source(self, fullname):
         return self.sources.get(fullname.rpartition(".")[2])
@@ -75,6 +78,8 @@ def use_bundle(path):
 
 
 if __name__ == "__main__":
+    # Before Python 3.13 the default hook prints tracebacks without asking a loader for the source lines.
+    sys.excepthook = traceback.print_exception
     use_bundle(os.path.join(HERE, "module_utils.bundle"))
     from ansible_collections.tcptune.linux.plugins.module_utils import metrics
 

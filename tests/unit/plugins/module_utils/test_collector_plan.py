@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ast
 import json
 import os
 
@@ -91,11 +92,21 @@ def test_bad_settings_do_not_stop_a_removal():
     assert plan(state="absent", interval=5)["remove"] is True
 
 
-def test_the_bundle_is_the_sources_as_sorted_json_after_comment_lines():
-    text = collector_plan.bundle_text({"procfs": "B = 2\n", "fileutil": "A = '{x}'\n"})
-    comments = [line for line in text.splitlines() if line.startswith("#")]
-    assert text.startswith("# ") and len(comments) == 2  # never '{': no templating turns it into a dict
-    assert json.loads(text[len(collector_plan.BUNDLE_HEADER):]) == {"procfs": "B = 2\n", "fileutil": "A = '{x}'\n"}
-    assert text == collector_plan.bundle_text({"fileutil": "A = '{x}'\n", "procfs": "B = 2\n"})  # same bytes
+def test_the_bundle_is_the_sources_as_sorted_json_after_two_header_lines():
+    sources = {"procfs": "B = 2\n", "fileutil": "A = '{x}'\n"}
+    text = collector_plan.bundle_text(sources)
+    assert text.startswith(collector_plan.BUNDLE_HEADER) and collector_plan.BUNDLE_HEADER.count("\n") == 2
+    assert json.loads(text[text.index("\n{") + 1:]) == sources
+    assert text == collector_plan.bundle_text(dict(reversed(list(sources.items()))))  # the same bytes
     with pytest.raises(ValueError, match="not a module name"):
         collector_plan.bundle_text({"../procfs": ""})
+
+
+def test_no_templating_can_take_the_bundle_for_a_dict():
+    """Legacy templating takes a string that parses as JSON or as a Python literal (jinja2_native uses
+    ast.literal_eval, which skips comment lines) for a dict; the copy would then write other bytes."""
+    text = collector_plan.bundle_text({"procfs": "B = 2\n"})
+    with pytest.raises(ValueError):
+        json.loads(text)
+    with pytest.raises((ValueError, SyntaxError)):
+        ast.literal_eval(text)

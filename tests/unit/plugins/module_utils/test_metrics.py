@@ -11,6 +11,7 @@ __metaclass__ = type
 import json
 import os
 import re
+import shlex
 import shutil
 import stat
 import subprocess
@@ -143,46 +144,73 @@ def install(tmp_path, values, bundle=None):
     return root
 
 
-def run(root, *args):
+def run(root, *args, **kwargs):
     # -I, as the unit runs it: no PYTHONPATH, no user site, not even the script's directory on sys.path
-    return subprocess.run([sys.executable, "-I", str(root / "tcptune-textfile.py")] + list(args),
+    python = kwargs.get("python") or sys.executable
+    return subprocess.run([python, "-I", str(root / "tcptune-textfile.py")] + list(args),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
 
 
-def test_the_installed_entry_point_runs_from_its_own_copies(fixture_tree, tmp_path):
+def _oldest_python():
+    """Python 3.9, the oldest the role's hosts run the collector with (Debian 11), when this machine has one
+    (tests/ansible-test.sh links pyenv's interpreters into .cache/pythons)."""
+    for candidate in (os.path.join(REPO, ".cache", "pythons", "python3.9"), shutil.which("python3.9")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+# The collector runs on the managed hosts' Python, not the controller's.
+PYTHONS = [sys.executable] + ([_oldest_python()] if _oldest_python() else [])
+
+
+@pytest.mark.parametrize("python", PYTHONS, ids=os.path.basename)
+def test_the_installed_entry_point_runs_from_its_own_copies(fixture_tree, tmp_path, python):
     """No collection is importable under -I; the bundle is all it needs. It writes the
     textfile (0644, for node_exporter's user) and the state (0600), then judges the next run on rates."""
     proc_path, sys_path = fixture_tree("linux-6.18-host")
     values = settings(proc_path, sys_path, tmp_path, first_sample_seconds=0.1)
     root = install(tmp_path, values)
-    assert run(root, "--check").returncode == 0
-    printed = run(root, "--stdout")
+    assert run(root, "--check", python=python).returncode == 0
+    printed = run(root, "--stdout", python=python)
     assert printed.returncode == 0, printed.stderr
     assert "tcptune_finding{" in printed.stdout
     assert not os.path.exists(values["state_file"])  # --stdout writes nothing
-    done = run(root)
+    done = run(root, python=python)
     assert done.returncode == 0, done.stderr
     textfile = os.path.join(values["textfile_dir"], "tcptune.prom")
     assert stat.S_IMODE(os.stat(textfile).st_mode) == 0o644
     assert stat.S_IMODE(os.stat(values["state_file"]).st_mode) == 0o600
     assert os.listdir(values["textfile_dir"]) == ["tcptune.prom"]  # no temp file left
     time.sleep(metrics.MIN_WINDOW_SECONDS)
-    again = run(root)
+    again = run(root, python=python)
     assert again.returncode == 0
     with open(textfile) as handle:
         window = parse(handle.read())[("tcptune_collector_rate_window_seconds", "")]
     assert window > 1.0  # not the 0.1 s sample: the second run used the first one's counters
 
 
-def test_a_failure_in_the_bundle_shows_its_file_and_line(tmp_path):
-    """An operator reading the journal sees which module_utils failed, and the line, as with files on disk."""
+@pytest.mark.parametrize("python", PYTHONS, ids=os.path.basename)
+def test_a_failure_in_the_bundle_shows_its_file_and_line(tmp_path, python):
+    """An operator reading the journal sees which module_utils failed, and the line, as with files on disk
+    (before Python 3.13 only because the entry point sets sys.excepthook)."""
     broken = collector_plan.bundle_text({"metrics": "def main(argv, settings_path):\n"
                                                     "    raise RuntimeError('boom in the bundle')\n"})
     root = install(tmp_path, {}, bundle=broken)
-    failed = run(root)
+    failed = run(root, python=python)
     assert failed.returncode == 1
     assert 'module_utils.bundle/metrics.py", line 2, in main' in failed.stderr
     assert "raise RuntimeError('boom in the bundle')" in failed.stderr
+
+
+def test_the_documented_line_prints_a_source_from_the_bundle(tmp_path):
+    with open(os.path.join(REPO, "docs", "monitoring.md")) as handle:
+        line = re.search(r"`(python3 -c '[^`]*module_utils\.bundle metrics)`", handle.read()).group(1)
+    root = install(tmp_path, {})
+    argv = shlex.split(line.replace("/usr/local/lib/tcptune/module_utils.bundle", str(root / "module_utils.bundle")))
+    printed = subprocess.run([sys.executable] + argv[1:], stdout=subprocess.PIPE, universal_newlines=True, check=True)
+    with open(os.path.join(MODULE_UTILS, "metrics.py")) as handle:
+        assert printed.stdout == handle.read() + "\n"
 
 
 def test_the_filter_refuses_what_is_not_a_module_utils_file():
