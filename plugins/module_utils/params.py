@@ -52,7 +52,7 @@ ROLE_INTERNAL_VARIABLES = ("tcp_tuning_run", "tcp_tuning_audit_run", "tcp_tuning
                            "tcp_tuning_monitor_plan", "tcp_tuning_monitor_probe", "tcp_tuning_monitor_installed",
                            "tcp_tuning_monitor_systemd",
                            "tcp_tuning_monitor_textfile_dir_stat", "tcp_tuning_monitor_service",
-                           "tcp_tuning_monitor_timer", "tcp_tuning_monitor_timer_file")
+                           "tcp_tuning_monitor_timer", "tcp_tuning_monitor_timer_file", "tcp_tuning_monitor_service_failed")
 PLAYBOOK_VARIABLES = ("tcp_tuning_hosts", "tcp_tuning_serial", "tcp_tuning_max_fail_percentage",
                       "tcp_tuning_become", "tcp_tuning_report_dir", "tcp_tuning_report_title",
                       "tcp_tuning_pipelining")
