@@ -24,16 +24,17 @@ def collector_sources(names):
         raise AnsibleFilterError("tcp_tuning: collector_sources takes the list of module_utils names, got %r" % (names,))
     sources = {}
     for name in names:
+        try:
+            collector_plan.check_module_name(name)
+        except ValueError as error:
+            raise AnsibleFilterError("tcp_tuning: %s" % error)
         path = os.path.join(MODULE_UTILS, "%s.py" % name)
         try:
             with io.open(path, encoding="utf-8") as handle:
                 sources[name] = handle.read()
-        except (IOError, OSError, TypeError) as error:
+        except (IOError, OSError) as error:
             raise AnsibleFilterError("tcp_tuning: collector_sources: cannot read module_utils %r: %s" % (name, error))
-    try:
-        return collector_plan.bundle_text(sources)
-    except ValueError as error:
-        raise AnsibleFilterError("tcp_tuning: %s" % error)
+    return collector_plan.bundle_text(sources)
 
 
 class FilterModule(object):

@@ -57,6 +57,7 @@ INTERVAL_MAX = 86400
 # systemd stops a run after this (TimeoutStartSec=): far above a run's cost (tens of milliseconds on a host,
 # seconds under emulation), and not the interval, which a slow first run (its 5 s sample) could exceed.
 RUN_TIMEOUT_SECONDS = 300
+MODULE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 # A path node_exporter reads and systemd's ReadWritePaths= takes as it is: no spaces, quotes, '%' or '\'.
 SAFE_PATH = re.compile(r"^/[A-Za-z0-9._+@:/-]*$")
 # The tcp_tuning_* variable behind each setting, for error messages.
@@ -101,6 +102,13 @@ def _boolean(value):
     return value
 
 
+def check_module_name(name):
+    # type: (Any) -> None
+    """Raise ValueError unless ``name`` is a plain module name (no path, no dots)."""
+    if not isinstance(name, str) or not MODULE_NAME.match(name):
+        raise ValueError("module_utils bundle: %r is not a module name" % (name,))
+
+
 def bundle_text(sources):
     # type: (Dict[str, str]) -> str
     """The text of BUNDLE: BUNDLE_HEADER, then ``sources`` ({module name: its source}) as JSON with sorted keys,
@@ -108,8 +116,7 @@ def bundle_text(sources):
     neither JSON nor a Python literal, so no templating turns it into a dict on its way to the copy; a reader
     takes the JSON from the first line that starts with '{'."""
     for name in sources:
-        if not re.match(r"^[a-z_][a-z0-9_]*$", name):
-            raise ValueError("module_utils bundle: %r is not a module name" % (name,))
+        check_module_name(name)
     return BUNDLE_HEADER + json.dumps(sources, sort_keys=True, indent=0) + "\n"
 
 
