@@ -23,6 +23,11 @@ def plugin_files(root):
     return files
 
 
+def read_graph(root):
+    """{file label: the module_utils it imports} for every plugin file of the checkout at ``root``."""
+    return {name: imports_of(path) for name, path in plugin_files(root).items()}
+
+
 def imports_of(path):
     with open(path) as handle:
         tree = ast.parse(handle.read())
@@ -66,7 +71,7 @@ def closure(graph, start):
 def main(argv):
     root = argv[1] if len(argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     files = plugin_files(root)
-    graph = {name: imports_of(path) for name, path in files.items()}
+    graph = read_graph(root)
     lines = {}
     for name, path in files.items():
         with open(path) as handle:
