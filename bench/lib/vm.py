@@ -238,7 +238,8 @@ class TapGuest(Guest):
 
     def _start(self) -> None:
         tool = _vm_module()
-        directory, image, overlay = tool.new_overlay(self.name, self.release)
+        image = tool.image_dir(self.release)
+        directory, overlay = tool.new_overlay(self.name, image)
         tap_fd = open_tap(self.netns, self.tap)
         try:
             port = tool.free_port()

@@ -111,17 +111,16 @@ def accel():
     return os.environ.get("TCPTUNE_VM_ACCEL", "tcg")
 
 
-def new_overlay(name, release):
-    """A fresh run directory for ``name`` with a copy-on-write overlay of ``release``'s disk.
-    Returns (directory, image, overlay)."""
+def new_overlay(name, image):
+    """A fresh run directory for ``name`` with a copy-on-write overlay of ``image``'s disk (image_dir).
+    Returns (directory, overlay)."""
     directory = run_dir(name)
-    image = image_dir(release)
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory)
     overlay = os.path.join(directory, "overlay.qcow2")
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", os.path.join(image, "disk.raw"), "-F", "raw",
                     overlay], check=True)
-    return directory, image, overlay
+    return directory, overlay
 
 
 def qemu_argv(name, directory, image, overlay, port, memory_mb, smp, extra=()):
@@ -150,10 +149,10 @@ def save_instance(directory, info):
 def start(name, release, memory_mb=2048, smp=1, port="auto"):
     if qemu_pid(run_dir(name)):
         raise VmError("instance %r is already running (vm.py stop %s)" % (name, name))
-    image_dir(release)  # no image: say so before anything else
+    image = image_dir(release)  # no image: say so before anything else
     if not os.access(KEY, os.R_OK):
         raise VmError("no ssh key %s: run tests/vm/build.sh" % KEY)
-    directory, image, overlay = new_overlay(name, release)
+    directory, overlay = new_overlay(name, image)
     last_error = ""
     for _attempt in range(5):  # an "auto" port can be taken between free_port() and qemu's bind
         chosen = free_port() if port == "auto" else int(port)
