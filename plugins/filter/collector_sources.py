@@ -9,7 +9,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import io
 import os
 
 from ansible.errors import AnsibleFilterError
@@ -22,19 +21,12 @@ MODULE_UTILS = os.path.dirname(os.path.abspath(collector_plan.__file__))
 def collector_sources(names):
     if not isinstance(names, (list, tuple)) or not names:
         raise AnsibleFilterError("tcp_tuning: collector_sources takes the list of module_utils names, got %r" % (names,))
-    sources = {}
-    for name in names:
-        try:
-            collector_plan.check_module_name(name)
-        except ValueError as error:
-            raise AnsibleFilterError("tcp_tuning: %s" % error)
-        path = os.path.join(MODULE_UTILS, "%s.py" % name)
-        try:
-            with io.open(path, encoding="utf-8") as handle:
-                sources[name] = handle.read()
-        except (IOError, OSError) as error:
-            raise AnsibleFilterError("tcp_tuning: collector_sources: cannot read module_utils %r: %s" % (name, error))
-    return collector_plan.bundle_text(sources)
+    try:
+        return collector_plan.bundle_text(collector_plan.read_sources(names, MODULE_UTILS))
+    except ValueError as error:
+        raise AnsibleFilterError("tcp_tuning: %s" % error)
+    except IOError as error:
+        raise AnsibleFilterError("tcp_tuning: collector_sources: %s" % error)
 
 
 class FilterModule(object):

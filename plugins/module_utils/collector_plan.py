@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import io
 import json
 import os
 import re
@@ -107,6 +108,23 @@ def check_module_name(name):
     """Raise ValueError unless ``name`` is a plain module name (no path, no dots)."""
     if not isinstance(name, str) or not MODULE_NAME.match(name):
         raise ValueError("module_utils bundle: %r is not a module name" % (name,))
+
+
+def read_sources(names, directory):
+    # type: (List[str], str) -> Dict[str, str]
+    """{name: source} of the module_utils ``names`` in ``directory`` (the controller's copy of this collection).
+    Raises ValueError for a name that is not a plain module name, before reading anything, and IOError naming
+    the module for a file it cannot read."""
+    for name in names:
+        check_module_name(name)
+    sources = {}
+    for name in names:
+        try:
+            with io.open(os.path.join(directory, name + ".py"), encoding="utf-8") as handle:
+                sources[name] = handle.read()
+        except (IOError, OSError) as error:
+            raise IOError("cannot read module_utils %r: %s" % (name, error))
+    return sources
 
 
 def bundle_text(sources):

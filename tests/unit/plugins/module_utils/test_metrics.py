@@ -128,22 +128,14 @@ def test_render_escapes_and_sorts():
     ]
 
 
-def collector_sources():
-    """{name: source} of the module_utils the collector imports, from this checkout."""
-    sources = {}
-    for name in collector_plan.COLLECTOR_MODULE_UTILS:
-        with open(os.path.join(MODULE_UTILS, name + ".py"), encoding="utf-8") as handle:
-            sources[name] = handle.read()
-    return sources
-
-
 def install(tmp_path, values, bundle=None):
     """The files as the role lays them out: entry point, settings and the module_utils bundle, made as the
     role's filter makes it (tests/unit/plugins/filter/test_collector_sources.py checks that they agree)."""
     root = tmp_path / "usr-local-lib-tcptune"
     root.mkdir(parents=True)
     if bundle is None:
-        bundle = collector_plan.bundle_text(collector_sources())
+        bundle = collector_plan.bundle_text(collector_plan.read_sources(collector_plan.COLLECTOR_MODULE_UTILS,
+                                                                        MODULE_UTILS))
     (root / "module_utils.bundle").write_text(bundle, encoding="utf-8")
     shutil.copy(LAUNCHER, str(root / "tcptune-textfile.py"))
     with open(str(root / "tcptune-textfile.json"), "w") as handle:
